@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""PyTorch reference timing for BenchmarkTrainStep* (lib/models/bench_test.go):
+one train-mode forward + cross-entropy + backward of the same models, float32.
+
+Usage: bench_torch.py [threads] [steps]
+"""
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from parity import MLP, PreActResNet, ResNet  # noqa: E402
+
+
+def bench(name, model, shape, steps):
+    x = torch.randn(*shape)
+    y = torch.zeros(shape[0], dtype=torch.long)
+    model.train()
+    for _ in range(2):
+        model.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+    t = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        model.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        t.append(time.perf_counter() - t0)
+    t.sort()
+    print("%-40s median %8.1f ms  min %8.1f ms" % (name, 1e3 * t[len(t) // 2], 1e3 * t[0]))
+
+
+def main():
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    torch.set_num_threads(threads)
+    print("torch", torch.__version__, "threads", threads)
+    bench("TrainStepResNet20B128", ResNet([3, 3, 3], [16, 32, 64], 3, 10, "cifar"), (128, 3, 32, 32), steps)
+    bench("TrainStepPreActResNet18W025B32", PreActResNet([2, 2, 2, 2], [16, 32, 64, 128], 3, 10), (32, 3, 32, 32), steps)
+    bench("TrainStepMLPB128", MLP(784, [512, 512], 10, "ReLU", 0.01, True), (128, 1, 28, 28), steps)
+
+
+if __name__ == "__main__":
+    main()

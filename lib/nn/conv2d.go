@@ -1,0 +1,114 @@
+package nn
+
+// Conv2d is a 2-D convolution (cross-correlation) of NCHW inputs, PyTorch
+// nn.Conv2d semantics: weight [Out, In, K, K], optional bias [Out], stride,
+// zero padding and dilation (groups = 1).
+type Conv2d[T Float] struct {
+	name                         string
+	In, Out, K, Stride, Pad, Dil int
+	Weight                       *Param[T]
+	Bias                         *Param[T] // nil without bias
+	x                            *Tensor[T]
+	g                            convGeom
+	out, dx                      buf[T]
+	ws                           convWork[T]
+	ps                           []*Param[T]
+	tan                          buf[T] // forward-mode tangent of the output
+}
+
+// convGeom is the geometry of one convolution call.
+type convGeom struct {
+	N, Cin, H, W, Cout, K, Stride, Pad, Dil, OH, OW int
+}
+
+// NewConv2d returns a k x k convolution with zero parameters (initialize them
+// with lib/models' initializers).
+func NewConv2d[T Float](name string, in, out, k, stride, pad int, bias bool) *Conv2d[T] {
+	c := &Conv2d[T]{name: name, In: in, Out: out, K: k, Stride: stride, Pad: pad, Dil: 1}
+	c.Weight = paramNew[T](name, "weight", false, out, in, k, k)
+	if bias {
+		c.Bias = paramNew[T](name, "bias", true, out)
+	}
+	return c
+}
+
+func (c *Conv2d[T]) Name() string { return c.name }
+
+func (c *Conv2d[T]) Params() []*Param[T] {
+	if c.ps == nil {
+		c.ps = []*Param[T]{c.Weight}
+		if c.Bias != nil {
+			c.ps = append(c.ps, c.Bias)
+		}
+	}
+	return c.ps
+}
+
+func (c *Conv2d[T]) Buffers() []*Buffer[T] { return nil }
+
+func (c *Conv2d[T]) geom(in []int) (convGeom, error) {
+	if len(in) != 4 || in[1] != c.In {
+		return convGeom{}, layerError("Conv2d", c.name, "input shape %v, want [N %d H W]", in, c.In)
+	}
+	ek := c.Dil*(c.K-1) + 1
+	if in[2]+2*c.Pad < ek || in[3]+2*c.Pad < ek {
+		return convGeom{}, layerError("Conv2d", c.name, "input shape %v is smaller than the %dx%d kernel (pad %d, dilation %d)", in, c.K, c.K, c.Pad, c.Dil)
+	}
+	g := convGeom{N: in[0], Cin: in[1], H: in[2], W: in[3], Cout: c.Out, K: c.K, Stride: c.Stride, Pad: c.Pad, Dil: c.Dil}
+	g.OH = (g.H+2*g.Pad-ek)/g.Stride + 1
+	g.OW = (g.W+2*g.Pad-ek)/g.Stride + 1
+	return g, nil
+}
+
+func (c *Conv2d[T]) OutShape(in []int) ([]int, error) {
+	g, err := c.geom(in)
+	if err != nil {
+		return nil, err
+	}
+	return []int{g.N, g.Cout, g.OH, g.OW}, nil
+}
+
+// FLOPs of the forward pass for input shape in (2 per multiply-add).
+func (c *Conv2d[T]) flops(in []int) int64 {
+	g, err := c.geom(in)
+	if err != nil {
+		return 0
+	}
+	return 2 * int64(g.N) * int64(g.Cout*g.OH*g.OW) * int64(g.Cin*g.K*g.K)
+}
+
+func (c *Conv2d[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
+	g, err := c.geom(shapeOf(x))
+	if err != nil {
+		return nil, err
+	}
+	c.g, c.x = g, x
+	y := c.out.get(g.N, g.Cout, g.OH, g.OW)
+	var b []T
+	if c.Bias != nil {
+		b = c.Bias.Data
+	}
+	if err := c.ws.forward(g, dataOf(x), c.Weight.Data, b, dataOf(y), 0); err != nil {
+		return nil, layerError("Conv2d", c.name, "%v", err)
+	}
+	return y, nil
+}
+
+func (c *Conv2d[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
+	if err := checkGrad("Conv2d", c.name, dy, c.out.shape); err != nil {
+		return nil, err
+	}
+	g := c.g
+	var db []T
+	if c.Bias != nil {
+		db = c.Bias.Grad
+	}
+	if err := c.ws.backwardWeights(g, dataOf(c.x), dataOf(dy), c.Weight.Grad, db); err != nil {
+		return nil, layerError("Conv2d", c.name, "%v", err)
+	}
+	dx := c.dx.get(g.N, g.Cin, g.H, g.W)
+	if err := c.ws.backwardData(g, dataOf(dy), c.Weight.Data, dataOf(dx)); err != nil {
+		return nil, layerError("Conv2d", c.name, "%v", err)
+	}
+	return dx, nil
+}

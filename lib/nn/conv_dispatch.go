@@ -1,0 +1,36 @@
+package nn
+
+import "repdyn/lib/conv"
+
+// Dispatch of Conv2d's kernels to lib/conv (the private im2col + GEMM
+// reference in conv_fallback.go runs when useRefConv is set; tests compare
+// the two).
+
+var useRefConv = false
+
+func (g convGeom) params() conv.Params {
+	return conv.New(g.N, g.Cin, g.H, g.W, g.Cout, g.K, g.Stride, g.Pad).WithDilation(g.Dil)
+}
+
+// forward computes y = conv(x, wt) + b + beta*y (beta 0 or 1).
+func (w *convWork[T]) forward(g convGeom, x, wt, b, y []T, beta T) error {
+	if useRefConv {
+		return w.refForward(g, x, wt, b, y, beta)
+	}
+	return conv.Forward(g.params(), y, x, wt, b, beta)
+}
+
+// backwardWeights ADDS the weight (and bias) gradients into dw (db).
+func (w *convWork[T]) backwardWeights(g convGeom, x, dy, dw, db []T) error {
+	if useRefConv {
+		return w.refBackwardWeights(g, x, dy, dw, db)
+	}
+	return conv.BackwardWeights(g.params(), dw, db, dy, x, 1)
+}
+
+func (w *convWork[T]) backwardData(g convGeom, dy, wt, dx []T) error {
+	if useRefConv {
+		return w.refBackwardData(g, dy, wt, dx)
+	}
+	return conv.BackwardData(g.params(), dx, dy, wt, 0)
+}

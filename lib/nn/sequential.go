@@ -1,0 +1,93 @@
+package nn
+
+// Sequential applies its children in order (PyTorch nn.Sequential). Its
+// Params and Buffers are the children's, in order.
+type Sequential[T Float] struct {
+	name   string
+	Layers []Module[T] // after editing Layers in place, call Invalidate
+
+	ps []*Param[T]
+	bs []*Buffer[T]
+	n  int // len(Layers) when ps/bs were cached
+}
+
+// NewSequential returns a container of the given modules.
+func NewSequential[T Float](name string, layers ...Module[T]) *Sequential[T] {
+	return &Sequential[T]{name: name, Layers: layers}
+}
+
+// Append adds modules at the end.
+func (s *Sequential[T]) Append(m ...Module[T]) { s.Layers = append(s.Layers, m...); s.Invalidate() }
+
+// Invalidate drops the cached parameter and buffer lists (after editing Layers).
+func (s *Sequential[T]) Invalidate() { s.ps, s.bs = nil, nil }
+
+func (s *Sequential[T]) Name() string          { return s.name }
+func (s *Sequential[T]) Children() []Module[T] { return s.Layers }
+func (s *Sequential[T]) Params() []*Param[T] {
+	if s.ps == nil || s.n != len(s.Layers) {
+		s.ps, s.bs, s.n = collectParams(s.Layers...), collectBuffers(s.Layers...), len(s.Layers)
+	}
+	return s.ps
+}
+
+func (s *Sequential[T]) Buffers() []*Buffer[T] {
+	s.Params()
+	return s.bs
+}
+
+func (s *Sequential[T]) OutShape(in []int) ([]int, error) {
+	var err error
+	for _, l := range s.Layers {
+		if in, err = l.OutShape(in); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+func (s *Sequential[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
+	var err error
+	for _, l := range s.Layers {
+		if x, err = l.Forward(x, mode); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
+}
+
+func (s *Sequential[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
+	var err error
+	for i := len(s.Layers) - 1; i >= 0; i-- {
+		if dy, err = s.Layers[i].Backward(dy); err != nil {
+			return nil, err
+		}
+	}
+	return dy, nil
+}
+
+func collectParams[T Float](ms ...Module[T]) []*Param[T] {
+	var ps []*Param[T]
+	for _, m := range ms {
+		if m != nil {
+			ps = append(ps, m.Params()...)
+		}
+	}
+	return ps
+}
+
+func collectBuffers[T Float](ms ...Module[T]) []*Buffer[T] {
+	var bs []*Buffer[T]
+	for _, m := range ms {
+		if m != nil {
+			bs = append(bs, m.Buffers()...)
+		}
+	}
+	return bs
+}
+
+// Container is implemented by modules that have sub-modules (for summaries
+// and traversal).
+type Container[T Float] interface {
+	Children() []Module[T]
+}
