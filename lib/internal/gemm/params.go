@@ -1,0 +1,84 @@
+package gemm
+
+import "repdyn/lib/internal/cpu"
+
+// Float is the element type of the matrices.
+type Float interface{ float32 | float64 }
+
+// kernelFunc is a micro-kernel. It computes the MR×NR tile
+//
+//	acc[r][j] = sum_{p<kc} A(r, p) * b[p*ldb+j],   A(r, p) = a[r*rsa + p*csa]
+//
+// and stores c[r*ldc+j] = alpha*acc[r][j] (+ beta*c[r*ldc+j] if flags&1 != 0).
+// kc >= 1. A packed panel has rsa = 1, csa = MR; an unpacked row-major A has
+// rsa = lda, csa = 1 (or rsa = 1, csa = lda when transposed). b points at kc
+// rows of NR elements, ldb apart (ldb = NR for packed B). All MR×NR elements
+// of c are written. At k step p it prefetches the two cache lines at
+// pf + p*pfStride (the next B panel, or B data the next block will pack); pf
+// only affects speed and is never dereferenced.
+type kernelFunc[T Float] func(kc int, a *T, rsa, csa int, b *T, ldb int, c *T, ldc int, alpha, beta T, flags int, pf uintptr, pfStride int)
+
+// params describes the blocking of one (level, dtype).
+type params[T Float] struct {
+	level  cpu.Level
+	mr, nr int // micro-tile
+	kc     int // k block (upper bound)
+	nc     int // column block (upper bound), multiple of nr
+	kern   kernelFunc[T]
+	// half is an MR×(NR/2) kernel with the same contract (nil if none),
+	// used for a last column panel that is at most half full.
+	half kernelFunc[T]
+}
+
+var (
+	params32 [3]params[float32]
+	params64 [3]params[float64]
+)
+
+func init() {
+	params32[cpu.Generic] = params[float32]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float32], nil}
+	params64[cpu.Generic] = params[float64]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float64], nil}
+	initAsmParams()
+}
+
+// paramsFor returns the blocking for level l and element type T. Levels
+// without assembly kernels in this build fall back to Generic.
+func paramsFor[T Float](l cpu.Level) *params[T] {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		p := &params32[l]
+		if p.kern == nil {
+			p = &params32[cpu.Generic]
+		}
+		return any(p).(*params[T])
+	default:
+		p := &params64[l]
+		if p.kern == nil {
+			p = &params64[cpu.Generic]
+		}
+		return any(p).(*params[T])
+	}
+}
+
+// Tile returns the micro-kernel tile MR×NR that the selected level
+// (cpu.Selected) uses for element type T.
+func Tile[T Float]() (mr, nr int) {
+	p := paramsFor[T](cpu.Selected)
+	return p.mr, p.nr
+}
+
+// kBlocks returns how K is cut: nb blocks of kc (the last one shorter).
+func kBlocks(k, kcMax int) (nb, kc int) {
+	if k <= 0 {
+		return 0, 0
+	}
+	nb = (k + kcMax - 1) / kcMax
+	kc = (k + nb - 1) / nb
+	// Keep blocks a multiple of 4 (aligned panels) when that does not add a block.
+	if r := kc % 4; r != 0 && kc+4-r <= kcMax {
+		kc += 4 - r
+	}
+	nb = (k + kc - 1) / kc
+	return nb, kc
+}
