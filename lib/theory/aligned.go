@@ -1,0 +1,527 @@
+package theory
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+
+	"repdyn/lib/data"
+	"repdyn/lib/models"
+	"repdyn/lib/nn"
+	"repdyn/lib/optim"
+	"repdyn/lib/tensor"
+	"repdyn/lib/train"
+)
+
+// AlignedConfig configures aligned training (THEORY.md, "The training
+// framework"): phase 1 runs the base algorithm on theta; at step Tau a part
+// of the network is frozen into a feature map phi (followed, when it has
+// fewer features than needed, by a frozen random NONLINEAR map); phase 2
+// trains (theta, V) for f~(x) = f(x, theta) + V phi(x) with V = 0 at Tau.
+type AlignedConfig struct {
+	// Tau is the switch step (optimizer steps of phase 1).
+	Tau int
+	// InputShape is the per-example input shape (e.g. [3 32 32]) used to
+	// size V before training.
+	InputShape []int
+	// SnapshotLayers is how many top-level layers of the base model (a
+	// *models.Model or *nn.Sequential) the snapshot keeps: phi is their
+	// output at theta_Tau, flattened. 0 means all layers but the head (the
+	// last hidden features).
+	SnapshotLayers int
+	// RandomFeatures, if positive, appends the frozen random nonlinear map:
+	// for image-shaped snapshots a random 3x3 convolution (stride 1, pad 1,
+	// with bias) to ceil(RandomFeatures/(H*W)) channels and a ReLU; for
+	// vector snapshots a random Linear to RandomFeatures units and a ReLU.
+	// Needed when the snapshot has fewer features than examples (rank Phi
+	// <= features): a linear sketch cannot raise the rank, a ReLU can.
+	RandomFeatures int
+	// Seed seeds the random map.
+	Seed uint64
+}
+
+// AlignedModel is the augmented model f~ = f + V phi. It is an nn.Module:
+// Params() is the base model's parameters followed by V's weight (present
+// from the start, zero, with zero gradient in phase 1, so any optimizer
+// leaves it at zero — momentum, weight decay and Adam alike — and phase 1 is
+// the base run step for step).
+//
+// Checkpoints: Buffers() are the base model's; the snapshot and random map
+// are NOT saved (V is, as "aligned.V.weight"). A phase-2 run resumed from a
+// checkpoint must rebuild phi (Switch on the restored snapshot weights) —
+// RunAligned does not resume.
+type AlignedModel[T nn.Float] struct {
+	Base   nn.Module[T]
+	Cfg    AlignedConfig
+	V      *nn.Linear[T]
+	Phase2 bool
+	// Snapshot and RandomMap are set at the switch; phi(x) =
+	// flatten(RandomMap(Snapshot(x))), evaluated in Eval mode (frozen
+	// batch-norm statistics of theta_Tau).
+	Snapshot  nn.Module[T]
+	RandomMap nn.Module[T]
+	p         int
+	out       *tensor.Tensor[T]
+}
+
+// NewAlignedModel wraps base; it sizes V from cfg.InputShape.
+func NewAlignedModel[T nn.Float](base nn.Module[T], cfg AlignedConfig) (*AlignedModel[T], error) {
+	layers, err := topLayers(base)
+	if err != nil {
+		return nil, err
+	}
+	k := cfg.SnapshotLayers
+	if k <= 0 {
+		k = len(layers) - 1
+	}
+	if k > len(layers) {
+		return nil, fmt.Errorf("theory: SnapshotLayers %d > %d layers", k, len(layers))
+	}
+	in := append([]int{1}, cfg.InputShape...)
+	shp, err := nn.NewSequential("", layers[:k]...).OutShape(in)
+	if err != nil {
+		return nil, err
+	}
+	outShp, err := base.OutShape(in)
+	if err != nil {
+		return nil, err
+	}
+	m := prod(outShp[1:])
+	p := prod(shp[1:])
+	if cfg.RandomFeatures > 0 {
+		if len(shp) == 4 {
+			hw := shp[2] * shp[3]
+			p = (cfg.RandomFeatures + hw - 1) / hw * hw
+		} else {
+			p = cfg.RandomFeatures
+		}
+	}
+	cfg.SnapshotLayers = k
+	a := &AlignedModel[T]{Base: base, Cfg: cfg, p: p}
+	a.V = nn.NewLinear[T]("aligned.V", p, m, false)
+	return a, nil
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, v := range s {
+		n *= v
+	}
+	return n
+}
+
+func topLayers[T nn.Float](m nn.Module[T]) ([]nn.Module[T], error) {
+	switch s := m.(type) {
+	case *models.Model[T]:
+		return s.Layers, nil
+	case *nn.Sequential[T]:
+		return s.Layers, nil
+	}
+	return nil, fmt.Errorf("theory: aligned training needs a *models.Model or *nn.Sequential base, got %T", m)
+}
+
+// Features is the number p of features of phi.
+func (a *AlignedModel[T]) Features() int { return a.p }
+
+// Switch freezes the snapshot at the current parameters (a deep copy of the
+// first SnapshotLayers layers, batch-norm running statistics included) and
+// the random map, and enters phase 2. V is reset to zero, so the function is
+// unchanged.
+func (a *AlignedModel[T]) Switch() error {
+	layers, _ := topLayers(a.Base)
+	snap, err := cloneLayers(a.Base, layers[:a.Cfg.SnapshotLayers])
+	if err != nil {
+		return err
+	}
+	a.Snapshot = snap
+	in := append([]int{1}, a.Cfg.InputShape...)
+	shp, err := snap.OutShape(in)
+	if err != nil {
+		return err
+	}
+	if a.Cfg.RandomFeatures > 0 {
+		r := tensor.NewRNG(a.Cfg.Seed).Split("aligned.random-map")
+		if len(shp) == 4 {
+			c := a.p / (shp[2] * shp[3])
+			conv := nn.NewConv2d[T]("aligned.random.conv", shp[1], c, 3, 1, 1, true)
+			sd := math.Sqrt(2 / float64(9*shp[1]))
+			for i := range conv.Weight.Data {
+				conv.Weight.Data[i] = T(sd * r.Normal())
+			}
+			for i := range conv.Bias.Data {
+				conv.Bias.Data[i] = T(0.1 * r.Normal())
+			}
+			a.RandomMap = nn.NewSequential[T]("aligned.random", conv, nn.NewReLU[T]("aligned.random.relu"), nn.NewFlatten[T]("aligned.random.flatten"))
+		} else {
+			f := prod(shp[1:])
+			lin := nn.NewLinear[T]("aligned.random.linear", f, a.p, true)
+			sd := math.Sqrt(2 / float64(f))
+			for i := range lin.Weight.Data {
+				lin.Weight.Data[i] = T(sd * r.Normal())
+			}
+			for i := range lin.Bias.Data {
+				lin.Bias.Data[i] = T(r.Normal())
+			}
+			a.RandomMap = nn.NewSequential[T]("aligned.random", nn.NewFlatten[T]("aligned.random.flatten0"), lin, nn.NewReLU[T]("aligned.random.relu"))
+		}
+	} else {
+		a.RandomMap = nn.NewSequential[T]("aligned.random", nn.NewFlatten[T]("aligned.flatten"))
+	}
+	clear(a.V.Weight.Data)
+	a.Phase2 = true
+	return nil
+}
+
+// Phi evaluates phi on a batch (frozen: Eval mode); valid in phase 2.
+func (a *AlignedModel[T]) Phi(x *tensor.Tensor[T]) (*tensor.Tensor[T], error) {
+	if !a.Phase2 {
+		return nil, fmt.Errorf("theory: phi is defined after the switch")
+	}
+	h, err := a.Snapshot.Forward(x, nn.Eval)
+	if err != nil {
+		return nil, err
+	}
+	return a.RandomMap.Forward(h, nn.Eval)
+}
+
+func (a *AlignedModel[T]) Name() string { return a.Base.Name() }
+func (a *AlignedModel[T]) Params() []*nn.Param[T] {
+	return append(append([]*nn.Param[T](nil), a.Base.Params()...), a.V.Weight)
+}
+func (a *AlignedModel[T]) Buffers() []*nn.Buffer[T]         { return a.Base.Buffers() }
+func (a *AlignedModel[T]) OutShape(in []int) ([]int, error) { return a.Base.OutShape(in) }
+
+func (a *AlignedModel[T]) Forward(x *tensor.Tensor[T], mode nn.Mode) (*tensor.Tensor[T], error) {
+	y, err := a.Base.Forward(x, mode)
+	if err != nil || !a.Phase2 {
+		return y, err
+	}
+	phi, err := a.Phi(x)
+	if err != nil {
+		return nil, err
+	}
+	v, err := a.V.Forward(phi.Contiguous(), mode)
+	if err != nil {
+		return nil, err
+	}
+	y = y.Contiguous()
+	if a.out == nil || !tensor.SameShape(a.out, y) {
+		a.out = tensor.Must(tensor.New[T](y.Shape()...))
+	}
+	od, yd, vd := a.out.Data(), y.Data(), v.Contiguous().Data()
+	for i := range od {
+		od[i] = yd[i] + vd[i]
+	}
+	return a.out, nil
+}
+
+func (a *AlignedModel[T]) Backward(dy *tensor.Tensor[T]) (*tensor.Tensor[T], error) {
+	if a.Phase2 {
+		if _, err := a.V.Backward(dy); err != nil {
+			return nil, err
+		}
+	}
+	return a.Base.Backward(dy)
+}
+
+// ForwardJVP implements JVPModule for float64 aligned models: the
+// snapshot and random map are frozen (no tangent).
+func (a *AlignedModel[T]) ForwardJVP(e *JVPEval, x, dx *Value) (*Value, *Value, error) {
+	af, ok := any(a).(*AlignedModel[float64])
+	if !ok {
+		return nil, nil, fmt.Errorf("theory: JVP needs a float64 model")
+	}
+	y, dy, err := e.Run(af.Base, x, dx)
+	if err != nil || !af.Phase2 {
+		return y, dy, err
+	}
+	xt, err := tensor.FromSlice(x.Data, x.Shape...)
+	if err != nil {
+		return nil, nil, err
+	}
+	phi, err := af.Phi(xt)
+	if err != nil {
+		return nil, nil, err
+	}
+	phi = phi.Contiguous()
+	pv := &Value{Data: append([]float64(nil), phi.Data()...), Shape: append([]int(nil), phi.Shape()...)}
+	v, dv, err := e.Run(af.V, pv, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return addValues(y, v), addValues(dy, dv), nil
+}
+
+// cloneLayers deep-copies layers of base (same parameters and buffers).
+// *models.Model bases are rebuilt with models.New and the state copied by
+// name; *nn.Sequential bases must consist of layer types cloneLayer knows.
+func cloneLayers[T nn.Float](base nn.Module[T], layers []nn.Module[T]) (nn.Module[T], error) {
+	if mm, ok := base.(*models.Model[T]); ok {
+		if c, err := models.New[T](mm.Arch, mm.Config); err == nil {
+			src, dst := nn.StateDict[T](mm), nn.StateDict[T](c)
+			for k, v := range src {
+				copy(dst[k], v)
+			}
+			return nn.NewSequential[T]("snapshot", c.Layers[:len(layers)]...), nil
+		}
+	}
+	var out []nn.Module[T]
+	for _, l := range layers {
+		c, err := cloneLayer(l)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return nn.NewSequential[T]("snapshot", out...), nil
+}
+
+func cloneLayer[T nn.Float](l nn.Module[T]) (nn.Module[T], error) {
+	switch s := l.(type) {
+	case *nn.Linear[T]:
+		c := nn.NewLinear[T](s.Name(), s.In, s.Out, s.Bias != nil)
+		copyParams(c, s)
+		return c, nil
+	case *nn.Conv2d[T]:
+		c := nn.NewConv2d[T](s.Name(), s.In, s.Out, s.K, s.Stride, s.Pad, s.Bias != nil)
+		c.Dil = s.Dil
+		copyParams(c, s)
+		return c, nil
+	case *nn.BatchNorm[T]:
+		c := nn.NewBatchNorm2d[T](s.Name(), s.C)
+		if _, err := s.OutShape([]int{2, s.C}); err == nil {
+			c = nn.NewBatchNorm1d[T](s.Name(), s.C)
+		}
+		c.Eps = s.Eps
+		copyParams(c, s)
+		copy(c.RunningMean.Data, s.RunningMean.Data)
+		copy(c.RunningVar.Data, s.RunningVar.Data)
+		return c, nil
+	case *nn.Activation[T]:
+		return nn.NewActivation[T](s.Name(), s.Kind, s.Slope), nil
+	case *nn.Flatten[T]:
+		return nn.NewFlatten[T](s.Name()), nil
+	case *nn.GlobalAvgPool[T]:
+		return nn.NewGlobalAvgPool[T](s.Name()), nil
+	case *nn.Pool2d[T]:
+		if s.Max {
+			return nn.NewMaxPool2d[T](s.Name(), s.K, s.Stride, s.Pad), nil
+		}
+		return nn.NewAvgPool2d[T](s.Name(), s.K, s.Stride, s.Pad), nil
+	case *nn.BasicBlock[T]:
+		c := nn.NewBasicBlock[T](s.Name(), s.Conv1.In, s.Conv1.Out, s.Conv1.Stride)
+		return c, copyState[T](c, s)
+	case *nn.PreActBlock[T]:
+		c := nn.NewPreActBlock[T](s.Name(), s.Conv1.In, s.Conv1.Out, s.Conv1.Stride, s.Shortcut != nil && len(s.Shortcut.Layers) > 1)
+		return c, copyState[T](c, s)
+	case *nn.Dropout[T]:
+		return nn.NewDropout[T](s.Name(), s.P, s.Seed), nil
+	case *nn.Sequential[T]:
+		var ls []nn.Module[T]
+		for _, c := range s.Layers {
+			cc, err := cloneLayer(c)
+			if err != nil {
+				return nil, err
+			}
+			ls = append(ls, cc)
+		}
+		return nn.NewSequential[T](s.Name(), ls...), nil
+	}
+	return nil, fmt.Errorf("theory: cannot snapshot layer %q of type %T (use a *models.Model base)", l.Name(), l)
+}
+
+// copyState copies parameters and buffers in order, checking shapes.
+func copyState[T nn.Float](dst, src nn.Module[T]) error {
+	dp, sp := dst.Params(), src.Params()
+	db, sb := dst.Buffers(), src.Buffers()
+	if len(dp) != len(sp) || len(db) != len(sb) {
+		return fmt.Errorf("theory: clone of %q has a different structure", src.Name())
+	}
+	for i, p := range dp {
+		if len(p.Data) != len(sp[i].Data) {
+			return fmt.Errorf("theory: clone of %q: parameter %q differs", src.Name(), p.Name)
+		}
+		copy(p.Data, sp[i].Data)
+	}
+	for i, b := range db {
+		if len(b.Data) != len(sb[i].Data) {
+			return fmt.Errorf("theory: clone of %q: buffer %q differs", src.Name(), b.Name)
+		}
+		copy(b.Data, sb[i].Data)
+	}
+	return nil
+}
+
+func copyParams[T nn.Float](dst, src nn.Module[T]) {
+	sp := src.Params()
+	for i, p := range dst.Params() {
+		copy(p.Data, sp[i].Data)
+	}
+}
+
+// PhiCertificate checks rank Phi = n on the given inputs (all of them: the
+// certificate for exactly these examples). By THEORY.md, the V-block of the
+// Jacobian of f~ is I_m (x) Phi, so rank Phi = n gives CMS and DAA at every
+// point of phase 2.
+func (a *AlignedModel[T]) PhiCertificate(x *tensor.Tensor[T], label string) (Check, error) {
+	phi, err := a.Phi(x)
+	if err != nil {
+		return Check{}, err
+	}
+	phi = phi.Contiguous()
+	n := x.Shape()[0]
+	p := phi.Numel() / n
+	f := make([]float64, n*p)
+	for i, v := range phi.Data() {
+		f[i] = float64(v)
+	}
+	tau := 1e-8
+	if any(*new(T)) == any(float32(0)) {
+		tau = 1e-5 // float32 features
+	}
+	c := HeadBlockCertificate(f, n, p, false, tau)
+	c.Name = "aligned rank Phi (" + label + ")"
+	c.Certifies = fmt.Sprintf("rank Phi = n on %s: V-block I_m (x) Phi spans R^N, so CMS and DAA hold at every point of phase 2 (for these examples)", label)
+	return c, nil
+}
+
+// AlignedRun describes a base run and its aligned twin with identical
+// budget, hyper-parameters and seeds.
+type AlignedRun[T nn.Float] struct {
+	// NewModel builds the model with the same initialization on every call.
+	NewModel func() (nn.Module[T], error)
+	// NewOptimizer builds the optimizer (same hyper-parameters) over params.
+	NewOptimizer func(params []*nn.Param[T]) (optim.Optimizer[T], error)
+	// Train is the base configuration; Model and Optimizer are filled in,
+	// OutDir (if set) gets "base" and "aligned" subdirectories.
+	Train train.Config[T]
+	// Aligned configures the switch.
+	Aligned AlignedConfig
+	// CertificateExamples is the number of training examples on which rank
+	// Phi = n is checked (0: min(n, 1024)); when fewer than n, they are the
+	// first ones of a fixed random permutation and the report says so.
+	CertificateExamples int
+}
+
+// AlignedResult records both runs.
+type AlignedResult struct {
+	Base, Aligned *train.Result
+	Tau           int
+	Features      int   // p
+	Certificate   Check // rank Phi = n at the switch
+}
+
+// RunAligned runs the base algorithm and the aligned one (same NewModel,
+// NewOptimizer, Train config; the aligned model switches at Aligned.Tau).
+// Phase 1 of the aligned run is step for step the base run. The certificate
+// is computed at the switch on the training images (normalized with
+// Train.Augment.Norm when set; no crop or flip).
+func RunAligned[T nn.Float](ctx context.Context, r AlignedRun[T]) (*AlignedResult, error) {
+	res := &AlignedResult{Tau: r.Aligned.Tau}
+	// base run
+	bm, err := r.NewModel()
+	if err != nil {
+		return nil, err
+	}
+	bo, err := r.NewOptimizer(bm.Params())
+	if err != nil {
+		return nil, err
+	}
+	cfg := r.Train
+	cfg.Model, cfg.Optimizer = bm, bo
+	if r.Train.OutDir != "" {
+		cfg.OutDir = filepath.Join(r.Train.OutDir, "base")
+	}
+	tr, err := train.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if res.Base, err = tr.Run(ctx); err != nil {
+		return nil, err
+	}
+	// aligned run
+	am, err := r.NewModel()
+	if err != nil {
+		return nil, err
+	}
+	ac := r.Aligned
+	if len(ac.InputShape) == 0 {
+		ac.InputShape = []int{cfg.Train.C, cfg.Train.H, cfg.Train.W}
+	}
+	a, err := NewAlignedModel(am, ac)
+	if err != nil {
+		return nil, err
+	}
+	res.Features = a.Features()
+	ao, err := r.NewOptimizer(a.Params())
+	if err != nil {
+		return nil, err
+	}
+	cfg = r.Train
+	cfg.Model, cfg.Optimizer = a, ao
+	if r.Train.OutDir != "" {
+		cfg.OutDir = filepath.Join(r.Train.OutDir, "aligned")
+	}
+	var certErr error
+	switchNow := func() {
+		if certErr = a.Switch(); certErr != nil {
+			return
+		}
+		x, label := certInputs[T](cfg.Train, cfg.Augment, r.CertificateExamples)
+		res.Certificate, certErr = a.PhiCertificate(x, label)
+	}
+	if ac.Tau <= 0 {
+		switchNow()
+		if certErr != nil {
+			return nil, certErr
+		}
+	}
+	cfg.Callbacks = append(append([]train.Callback(nil), cfg.Callbacks...), train.Callback{OnStep: func(s *train.StepInfo) error {
+		if s.Step == ac.Tau && !a.Phase2 {
+			switchNow()
+			return certErr
+		}
+		return nil
+	}})
+	tr, err = train.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if res.Aligned, err = tr.Run(ctx); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// certInputs returns up to k training images as a T tensor.
+func certInputs[T nn.Float](d *data.Dataset, aug *data.Augment, k int) (*tensor.Tensor[T], string) {
+	if k <= 0 {
+		k = 1024
+	}
+	idx := make([]int, d.N)
+	for i := range idx {
+		idx[i] = i
+	}
+	label := fmt.Sprintf("all %d training examples", d.N)
+	if k < d.N {
+		idx = tensor.NewRNG(12345).Perm(d.N)[:k]
+		label = fmt.Sprintf("a random subset of %d of the %d training examples (certifies that subset only)", k, d.N)
+	}
+	sz := d.C * d.H * d.W
+	x := tensor.Must(tensor.New[T](len(idx), d.C, d.H, d.W))
+	xd := x.Data()
+	for j, i := range idx {
+		img := d.Images[i*sz : (i+1)*sz]
+		for c := 0; c < d.C; c++ {
+			for q := 0; q < d.H*d.W; q++ {
+				v := img[c*d.H*d.W+q]
+				if aug != nil && aug.Norm != nil {
+					v = (v - aug.Norm.Mean[c]) / aug.Norm.Std[c]
+				}
+				xd[j*sz+c*d.H*d.W+q] = T(v)
+			}
+		}
+	}
+	return x, label
+}

@@ -1,0 +1,302 @@
+package theory
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"sort"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+
+	"repdyn/lib/nn"
+	"repdyn/lib/tensor"
+)
+
+// NTK is the empirical neural tangent kernel K = J J^T (N x N, row-major,
+// rows ordered as Jacobian rows) of n examples in a recorded batch-norm mode.
+type NTK struct {
+	Mode     nn.Mode
+	Examples int
+	Outputs  int
+	N        int
+	K        []float64
+	Yhat     []float64
+	Plan     *MemPlan
+	J        *Jacobian // set when the explicit strategy ran and NTKOptions.KeepJ
+}
+
+// NTKOptions configures ComputeNTK.
+type NTKOptions struct {
+	JacobianOptions
+	// Budget bounds the memory of J blocks plus K (bytes; 0:
+	// DefaultMemoryBudget). The plan is respected: if no strategy fits,
+	// ComputeNTK returns an error before computing anything.
+	Budget int64
+	// Log receives the memory plan before computing (nil: not printed).
+	Log io.Writer
+	// KeepJ keeps the explicit Jacobian in the result when it was built.
+	KeepJ bool
+}
+
+// ComputeNTK computes K = J J^T blockwise: it plans memory (printed to
+// opt.Log, returned in NTK.Plan), then builds J whole or in chunks of
+// parameter columns, accumulating K by GEMM.
+func ComputeNTK(m nn.Module[float64], x *tensor.Tensor[float64], opt NTKOptions) (*NTK, error) {
+	ps := opt.params(m)
+	_, d := columnGroups(ps)
+	os, err := m.OutShape(x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	outs := prod(os[1:])
+	n := x.Shape()[0]
+	N := n * outs
+	plan := PlanNTK(N, d, opt.Budget)
+	if opt.Log != nil {
+		fmt.Fprint(opt.Log, plan)
+	}
+	if plan.Chosen < 0 {
+		return nil, fmt.Errorf("theory: NTK of N=%d, D=%d does not fit the budget %s:\n%s", N, d, human(plan.Budget), plan)
+	}
+	defer plan.enforce()()
+	res := &NTK{Mode: opt.Mode, Examples: n, Outputs: outs, N: N, K: make([]float64, N*N), Plan: plan}
+	chunk := plan.Strategies[plan.Chosen].ChunkCols
+	for c0 := 0; c0 < d; c0 += chunk {
+		c1 := min(c0+chunk, d)
+		w := c1 - c0
+		block := make([]float64, N*w)
+		yhat, _, err := forEachRow(m, x, opt.Mode, ps, c0, c1, opt.Workers, func(r int, row []float64) error {
+			copy(block[r*w:(r+1)*w], row)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		res.Yhat = yhat
+		gramAccumulate(res.K, block, N, w)
+		if opt.KeepJ && c0 == 0 && c1 == d {
+			gs, _ := columnGroups(ps)
+			res.J = &Jacobian{Mode: opt.Mode, Examples: n, Outputs: outs, N: N, D: d, Data: block, Yhat: res.Yhat, Columns: gs}
+		}
+	}
+	symmetrize(res.K, N)
+	return res, nil
+}
+
+// KernelOf returns K = J J^T of an explicit Jacobian.
+func KernelOf(j *Jacobian) *NTK {
+	k := &NTK{Mode: j.Mode, Examples: j.Examples, Outputs: j.Outputs, N: j.N, K: make([]float64, j.N*j.N), Yhat: j.Yhat, J: j}
+	gramAccumulate(k.K, j.Data, j.N, j.D)
+	symmetrize(k.K, j.N)
+	return k
+}
+
+// GemmChunk is the number of Jacobian columns per GEMM call in K += J J^T:
+// it bounds the GEMM's packing workspace to about 2 * 8 * N * GemmChunk bytes
+// (counted in the memory plan).
+const GemmChunk = 2048
+
+// gramAccumulate adds A A^T to the n x n matrix k, A row-major n x w, in
+// column chunks of GemmChunk (bounded workspace).
+func gramAccumulate(k, a []float64, n, w int) {
+	impl := blas64.Implementation()
+	for c0 := 0; c0 < w; c0 += GemmChunk {
+		c := min(GemmChunk, w-c0)
+		impl.Dgemm(blas.NoTrans, blas.Trans, n, n, c, 1, a[c0:], w, a[c0:], w, 1, k, n)
+	}
+}
+
+func symmetrize(k []float64, n int) {
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			v := 0.5 * (k[i*n+j] + k[j*n+i])
+			k[i*n+j], k[j*n+i] = v, v
+		}
+	}
+}
+
+// At returns K[i, j].
+func (k *NTK) At(i, j int) float64 { return k.K[i*k.N+j] }
+
+// Eigen returns all eigenvalues of K in descending order (gonum EigenSym;
+// for moderate N) and, if vectors, the eigenvectors as columns of an N x N
+// matrix in the same order.
+func (k *NTK) Eigen(vectors bool) ([]float64, *mat.Dense, error) {
+	return EigenSymDesc(k.K, k.N, vectors)
+}
+
+// EigenSymDesc is the full symmetric eigen-decomposition of a row-major n x n
+// matrix, eigenvalues descending.
+func EigenSymDesc(a []float64, n int, vectors bool) ([]float64, *mat.Dense, error) {
+	s := mat.NewSymDense(n, slices.Clone(a))
+	var es mat.EigenSym
+	if !es.Factorize(s, vectors) {
+		return nil, nil, fmt.Errorf("theory: eigen-decomposition of %d x %d did not converge", n, n)
+	}
+	vals := es.Values(nil)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return vals[idx[a]] > vals[idx[b]] })
+	out := make([]float64, n)
+	for i, j := range idx {
+		out[i] = vals[j]
+	}
+	if !vectors {
+		return out, nil, nil
+	}
+	var ev mat.Dense
+	es.VectorsTo(&ev)
+	v := mat.NewDense(n, n, nil)
+	for i, j := range idx {
+		for r := 0; r < n; r++ {
+			v.Set(r, i, ev.At(r, j))
+		}
+	}
+	return out, v, nil
+}
+
+// TopEigen returns the k largest eigenvalues of K by Lanczos (see Lanczos).
+func (k *NTK) TopEigen(nev int, seed uint64) ([]float64, error) {
+	N := k.N
+	return Lanczos(func(dst, v []float64) {
+		blas64.Implementation().Dgemv(blas.NoTrans, N, N, 1, k.K, N, v, 1, 0, dst, 1)
+	}, N, nev, 0, seed)
+}
+
+// Lanczos returns the nev largest eigenvalues (descending) of a symmetric
+// positive semi-definite operator of size n given by matvec (dst = A v), by
+// the Lanczos iteration with full re-orthogonalization for iters steps
+// (0: min(n, max(2*nev+20, 60))). Use it for large N, e.g. with a matrix-free
+// K v = J (J^T v) (see NTKMatVec).
+func Lanczos(matvec func(dst, v []float64), n, nev, iters int, seed uint64) ([]float64, error) {
+	if iters <= 0 {
+		iters = min(n, max(2*nev+20, 60))
+	}
+	iters = min(iters, n)
+	if nev > iters {
+		return nil, fmt.Errorf("theory: Lanczos: %d eigenvalues requested from %d steps", nev, iters)
+	}
+	r := tensor.NewRNG(seed)
+	Q := make([][]float64, 0, iters)
+	alpha := make([]float64, 0, iters)
+	beta := make([]float64, 0, iters)
+	q := make([]float64, n)
+	for i := range q {
+		q[i] = r.Normal()
+	}
+	scal(q, 1/nrm2(q))
+	w := make([]float64, n)
+	for it := 0; it < iters; it++ {
+		Q = append(Q, slices.Clone(q))
+		matvec(w, q)
+		a := dot(w, q)
+		alpha = append(alpha, a)
+		// full re-orthogonalization (twice is enough)
+		for pass := 0; pass < 2; pass++ {
+			for _, qq := range Q {
+				axpy(-dot(w, qq), qq, w)
+			}
+		}
+		b := nrm2(w)
+		if it == iters-1 || b <= 1e-14*math.Abs(alpha[0])+1e-300 {
+			break
+		}
+		beta = append(beta, b)
+		copy(q, w)
+		scal(q, 1/b)
+	}
+	m := len(alpha)
+	T := make([]float64, m*m)
+	for i := 0; i < m; i++ {
+		T[i*m+i] = alpha[i]
+		if i+1 < m {
+			T[i*m+i+1], T[(i+1)*m+i] = beta[i], beta[i]
+		}
+	}
+	vals, _, err := EigenSymDesc(T, m, false)
+	if err != nil {
+		return nil, err
+	}
+	return vals[:min(nev, m)], nil
+}
+
+// NTKMatVec returns the matrix-free operator u -> K u = J (J^T u): one
+// backward pass (JTu) and one forward-mode pass (Jv) per product.
+func NTKMatVec(m nn.Module[float64], x *tensor.Tensor[float64], opt JacobianOptions) func(dst, u []float64) {
+	return func(dst, u []float64) {
+		g, err := JTu(m, x, u, opt)
+		if err != nil {
+			panic(err)
+		}
+		jv, _, err := Jv(m, x, g, opt)
+		if err != nil {
+			panic(err)
+		}
+		copy(dst, jv)
+	}
+}
+
+// KernelDistance is ||K_t - K_0||_F / ||K_0||_F.
+func KernelDistance(k0, kt *NTK) float64 {
+	var num, den float64
+	for i, a := range k0.K {
+		d := kt.K[i] - a
+		num += d * d
+		den += a * a
+	}
+	return math.Sqrt(num / den)
+}
+
+// KernelTargetAlignment is <K, y y^T>_F / (||K||_F ||y||^2) = y^T K y /
+// (||K||_F ||y||^2), in [0, 1] for PSD K; y stacked like the Jacobian rows.
+func KernelTargetAlignment(k *NTK, y []float64) float64 {
+	N := k.N
+	ky := make([]float64, N)
+	blas64.Implementation().Dgemv(blas.NoTrans, N, N, 1, k.K, N, y, 1, 0, ky, 1)
+	var fro float64
+	for _, v := range k.K {
+		fro += v * v
+	}
+	yy := dot(y, y)
+	return dot(y, ky) / (math.Sqrt(fro) * yy)
+}
+
+// SymmetryError is max |K_ij - K_ji| / max |K_ij| (0 after ComputeNTK's
+// symmetrization; use it on kernels from elsewhere).
+func SymmetryError(k []float64, n int) float64 {
+	var e, m float64
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			e = max(e, math.Abs(k[i*n+j]-k[j*n+i]))
+			m = max(m, math.Abs(k[i*n+j]))
+		}
+	}
+	return e / m
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}
+
+func nrm2(a []float64) float64 { return math.Sqrt(dot(a, a)) }
+
+func scal(a []float64, s float64) {
+	for i := range a {
+		a[i] *= s
+	}
+}
+
+func axpy(s float64, x, y []float64) {
+	for i, v := range x {
+		y[i] += s * v
+	}
+}
