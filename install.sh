@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 / Ubuntu machine to Jupyter with the
+# repdyn Go kernel open on notebooks/:
+#
+#   ./install.sh                 install everything, then start Jupyter
+#   ./install.sh --no-start      install only (CI, Docker)
+#
+# Flags:
+#   --no-start        do not start Jupyter at the end
+#   --system          kernel for every user (/usr/local/share/jupyter)
+#   --prefix DIR      kernel into DIR/share/jupyter
+#   --user            kernel for this user (default)
+#   --no-apt          do not install Debian packages
+#   --ip ADDR         address Jupyter listens on (default 127.0.0.1)
+#   --port N          port (default 8888)
+#   --classic         start the classic Notebook even if JupyterLab is there
+#   --uninstall       remove the kernelspec (same location flags)
+#
+# What it installs: Debian's Jupyter (jupyter-notebook, nbconvert, nbclient,
+# jupyter-client) and Fashion-MNIST (dataset-fashion-mnist) via apt; Go
+# ${GO_VERSION} into /usr/local/go if no Go >= 1.26 is found; then
+# kernel/install.sh builds the pinned GoNB/gopls/goimports, writes the
+# "Go (repdyn)" kernelspec and pre-builds the library. It then starts
+# JupyterLab if `jupyter lab` is available, else the classic Notebook.
+# Running it again is safe and quick.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+root="$(pwd)"
+
+GO_VERSION="${GO_VERSION:-1.26.8}"
+start=1
+apt=1
+classic=0
+ip=127.0.0.1
+port=8888
+kflags=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-start) start=0 ;;
+    --system) kflags+=(--prefix /usr/local) ;;
+    --prefix) kflags+=(--prefix "$2"); shift ;;
+    --user) kflags+=(--user) ;;
+    --no-apt) apt=0; kflags+=(--no-apt) ;;
+    --ip) ip="$2"; shift ;;
+    --port) port="$2"; shift ;;
+    --classic) classic=1 ;;
+    --uninstall) exec "$root/kernel/install.sh" --uninstall "${kflags[@]}" ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$ d'; exit 0 ;;
+    *) echo "install.sh: unknown flag $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+say() { echo "repdyn: $*"; }
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+
+# 1. Debian packages.
+if [ "$apt" = 1 ] && command -v apt-get >/dev/null; then
+  pkgs="ca-certificates curl jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client dataset-fashion-mnist"
+  missing=""
+  for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  if [ -n "$missing" ]; then
+    say "apt-get install$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  fi
+fi
+
+# 2. Go >= 1.26.
+export PATH="/usr/local/go/bin:$PATH"
+export GOTOOLCHAIN=local
+go_ok() {
+  command -v go >/dev/null || return 1
+  local v
+  v="$(go env GOVERSION 2>/dev/null | sed 's/^go//')"
+  [ "$(printf '%s\n1.26\n' "$v" | sort -V | head -1)" = "1.26" ]
+}
+if ! go_ok; then
+  arch="$(dpkg --print-architecture 2>/dev/null || uname -m)"
+  case "$arch" in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; esac
+  say "installing Go $GO_VERSION into /usr/local/go"
+  tmp="$(mktemp -d)"
+  curl -fsSL "https://go.dev/dl/go${GO_VERSION}.linux-${arch}.tar.gz" -o "$tmp/go.tgz"
+  $SUDO rm -rf /usr/local/go
+  $SUDO tar -C /usr/local -xzf "$tmp/go.tgz"
+  rm -rf "$tmp"
+  go_ok || { echo "repdyn: Go install failed" >&2; exit 1; }
+fi
+say "$(go version)"
+
+# 3. Tools, kernelspec, pre-built library.
+"$root/kernel/install.sh" --no-apt "${kflags[@]}"
+
+# 4. Jupyter.
+if [ "$start" = 0 ]; then
+  say "installed; start Jupyter with: jupyter notebook --notebook-dir=$root/notebooks (or ./install.sh)"
+  exit 0
+fi
+extra=()
+[ "$(id -u)" = 0 ] && extra+=(--allow-root)
+if [ "$classic" = 0 ] && jupyter lab --version >/dev/null 2>&1; then
+  say "starting JupyterLab on http://$ip:$port (notebooks/00-start-here.ipynb first)"
+  exec jupyter lab --no-browser --ip="$ip" --port="$port" --ServerApp.root_dir="$root/notebooks" "${extra[@]}"
+fi
+say "starting the classic Notebook on http://$ip:$port (open 00-start-here.ipynb first)"
+exec jupyter notebook --no-browser --ip="$ip" --port="$port" --notebook-dir="$root/notebooks" "${extra[@]}"

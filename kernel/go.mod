@@ -1,0 +1,3 @@
+module repdyn/kernel
+
+go 1.26.0
