@@ -44,3 +44,37 @@ func BenchmarkTrainStepPreActResNet18W025B32(b *testing.B) {
 func BenchmarkTrainStepMLPB128(b *testing.B) {
 	benchStep(b, "mlp", Config{InChannels: 1}, []int{128, 1, 28, 28})
 }
+
+func BenchmarkTrainStepResNet18CIFARB128(b *testing.B) {
+	benchStep(b, "resnet18-cifar", Config{}, []int{128, 3, 32, 32})
+}
+
+func BenchmarkTrainStepResNet18CIFARB32(b *testing.B) {
+	benchStep(b, "resnet18-cifar", Config{}, []int{32, 3, 32, 32})
+}
+
+func benchInfer(b *testing.B, name string, cfg Config, shape []int) {
+	m, err := New[float32](name, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := tensor.Must(tensor.New[float32](shape...))
+	for i, d := 0, x.Data(); i < len(d); i++ {
+		d[i] = float32(i%7) - 3
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Forward(x, nn.Eval); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Inference (eval-mode forward), float32.
+func BenchmarkInferResNet20B128(b *testing.B) {
+	benchInfer(b, "resnet20", Config{}, []int{128, 3, 32, 32})
+}
+
+func BenchmarkInferResNet18CIFARB128(b *testing.B) {
+	benchInfer(b, "resnet18-cifar", Config{}, []int{128, 3, 32, 32})
+}

@@ -136,7 +136,9 @@ func canonical(s string) string {
 }
 
 func newModel[T nn.Float](arch string, cfg Config, layers ...nn.Module[T]) *Model[T] {
-	return &Model[T]{Sequential: nn.NewSequential[T]("", layers...), Arch: arch, Config: cfg}
+	m := &Model[T]{Sequential: nn.NewSequential[T]("", layers...), Arch: arch, Config: cfg}
+	nn.ShareScratch[T](m)
+	return m
 }
 
 // ResNet builds torchvision's ResNet-18 (depth 18) or ResNet-34 (depth 34):

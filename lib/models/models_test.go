@@ -275,9 +275,21 @@ func TestModelJacobianJVP(t *testing.T) {
 		}
 		xt := tensor.Must(tensor.FromSlice(x, 2, 3, 8, 8))
 		for _, mode := range []nn.Mode{nn.BatchStats, nn.Eval} {
-			J, N, d, err := nn.Jacobian[float64](m, xt, mode, nil)
+			// J row by row: row i = J^T e_i by nn.VJP (theory.ComputeJacobian
+			// assembles Jacobians; this package's tests cannot import it).
+			y, err := m.Forward(xt, mode)
 			if err != nil {
 				t.Fatal(err)
+			}
+			N, d := y.Numel(), nn.NumParams[float64](m)
+			J := make([]float64, N*d)
+			e := make([]float64, N)
+			for i := 0; i < N; i++ {
+				e[i] = 1
+				if _, _, err := nn.VJP[float64](m, xt, tensor.Must(tensor.FromSlice(e, y.Shape()...)), mode, J[i*d:i*d]); err != nil {
+					t.Fatal(err)
+				}
+				e[i] = 0
 			}
 			v := make([]float64, d)
 			for i := range v {

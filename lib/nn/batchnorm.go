@@ -31,7 +31,10 @@ type BatchNorm[T Float] struct {
 
 	ishp                  []int
 	mode                  Mode
-	xhat                  []T // normalized input (batch modes) per element
+	x                     *Tensor[T] // input of the last forward pass
+	relu                  bool       // the last forward pass applied a ReLU
+	xhat                  []T        // normalized input, filled by fillXhat for the JVP
+	xhatOK                bool
 	invstd                []T // per channel
 	mean, vari            []T // per-channel scratch
 	sdy, sdyx, ca, cb, cc []T
@@ -39,7 +42,7 @@ type BatchNorm[T Float] struct {
 	ps                    []*Param[T]
 	bs                    []*Buffer[T]
 	tan                   buf[T] // forward-mode tangent of the output
-	ew                    ewTask[T]
+	task                  bnTask[T]
 }
 
 // NewBatchNorm2d returns batch norm over the channels of NCHW inputs, with
@@ -108,21 +111,36 @@ func (b *BatchNorm[T]) geom() (int, int, int) {
 }
 
 func (b *BatchNorm[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
+	return b.forwardFused(x, mode, nil, false)
+}
+
+// forwardFused computes relu?(bn(x) + res?) into the layer's output (res nil:
+// no residual). Backward still differentiates batch norm alone;
+// backwardInto differentiates through the ReLU.
+func (b *BatchNorm[T]) forwardFused(x *Tensor[T], mode Mode, res *Tensor[T], relu bool) (*Tensor[T], error) {
 	os, err := b.OutShape(shapeOf(x))
 	if err != nil {
 		return nil, err
 	}
-	b.ishp = append(b.ishp[:0], os...)
-	b.mode = mode
-	N, C, S := b.geom()
+	N, C, S := os[0], os[1], prod(os[2:])
 	M := N * S
 	if mode == Train && M < 2 {
 		return nil, layerError(b.kindName, b.name, "train mode needs more than 1 value per channel, got input shape %v", os)
 	}
+	var rs []T
+	if res != nil {
+		if !sameShape(shapeOf(res), os) {
+			return nil, layerError(b.kindName, b.name, "residual shape %v does not match output shape %v", shapeOf(res), os)
+		}
+		rs = dataOf(res)
+	}
+	b.ishp = append(b.ishp[:0], os...)
+	b.mode = mode
+	b.x, b.relu = x, relu
+	b.xhatOK = false
 	y := b.out.get(os...)
 	xs, ys := dataOf(x), dataOf(y)
 	b.invstd = grow(b.invstd, C)
-	b.xhat = grow(b.xhat, len(xs))
 	b.mean = grow(b.mean, C)
 	b.vari = grow(b.vari, C)
 	if mode == Eval {
@@ -142,29 +160,77 @@ func (b *BatchNorm[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 			b.RunningVar.Data[c] = T((1-m)*float64(b.RunningVar.Data[c]) + m*unb)
 		}
 	}
-	// xhat = (x - mean) * invstd, subtracting first as PyTorch does
-	b.ew.channel(opCenter, b.xhat, xs, nil, N, C, S, b.mean, b.invstd, nil)
-	b.ew.channel(opScaleShift, ys, b.xhat, nil, N, C, S, b.Weight.Data, b.Bias.Data, nil)
+	t := &b.task
+	t.op, t.x, t.y, t.res, t.relu = bnApply, xs, ys, rs, relu
+	t.n, t.c, t.hw = N, C, S
+	t.mean, t.invstd, t.gamma, t.beta = b.mean, b.invstd, b.Weight.Data, b.Bias.Data
+	t.runImages()
+	t.release()
 	if mode == Train {
 		b.NumBatchesTracked.Data[0]++
 	}
 	return y, nil
 }
 
+// fillXhat stores the normalized input of the last forward pass in b.xhat
+// (for the forward-mode JVP, which reads it element by element).
+func (b *BatchNorm[T]) fillXhat() {
+	if b.xhatOK {
+		return
+	}
+	N, C, S := b.geom()
+	xs := dataOf(b.x)
+	b.xhat = grow(b.xhat, len(xs))
+	for r := 0; r < N*C; r++ {
+		xhatRow(b.xhat[r*S:(r+1)*S], xs[r*S:(r+1)*S], b.mean[r%C], b.invstd[r%C])
+	}
+	b.xhatOK = true
+}
+
 func (b *BatchNorm[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	if err := checkGrad(b.kindName, b.name, dy, b.out.shape); err != nil {
 		return nil, err
 	}
+	dx := b.dx.get(b.ishp...)
+	if err := b.backwardInto(dataOf(dy), false, nil, dataOf(dx)); err != nil {
+		return nil, err
+	}
+	return dx, nil
+}
+
+// backwardInto writes dx for the upstream gradient dy into dst. With relu
+// (the last forward must have been forwardFused with relu), dy is the
+// gradient of the ReLU's output: g = dy*[out > 0] is written to g (it may be
+// dy or dst) and batch norm is differentiated at g.
+func (b *BatchNorm[T]) backwardInto(dy []T, relu bool, g, dst []T) error {
+	if b.out.shape == nil {
+		return layerError(b.kindName, b.name, "Backward before Forward")
+	}
+	if relu && !b.relu {
+		return layerError(b.kindName, b.name, "fused ReLU backward after a forward pass without ReLU")
+	}
+	n := len(dataOf(b.out.t))
+	if len(dy) != n || len(dst) != n || (relu && len(g) != n) {
+		return layerError(b.kindName, b.name, "gradient slices of %d, %d, %d values, want %d", len(dy), len(g), len(dst), n)
+	}
 	N, C, S := b.geom()
 	M := T(N * S)
-	dx := b.dx.get(b.ishp...)
-	gs, ds := dataOf(dy), dataOf(dx)
 	b.sdy = grow(b.sdy, C)
 	b.sdyx = grow(b.sdyx, C)
 	b.ca = grow(b.ca, C)
 	b.cb = grow(b.cb, C)
 	b.cc = grow(b.cc, C)
-	vec.ChannelSumDot(gs, b.xhat, N, C, S, b.sdy, b.sdyx)
+	t := &b.task
+	t.x, t.dy, t.n, t.c, t.hw = dataOf(b.x), dy, N, C, S
+	t.mean, t.invstd, t.sdy, t.sdyx = b.mean, b.invstd, b.sdy, b.sdyx
+	t.op, t.mask, t.g = bnSums, nil, nil
+	if relu {
+		t.mask, t.g = dataOf(b.out.t), g
+	}
+	t.runChannels()
+	if relu {
+		dy = g
+	}
 	for c := 0; c < C; c++ {
 		b.Weight.Grad[c] += b.sdyx[c]
 		b.Bias.Grad[c] += b.sdy[c]
@@ -178,6 +244,9 @@ func (b *BatchNorm[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 			b.cc[c] = -a * b.sdy[c] / M
 		}
 	}
-	b.ew.channel(opAxpbyc, ds, gs, b.xhat, N, C, S, b.ca, b.cb, b.cc)
-	return dx, nil
+	t.op, t.g, t.dx = bnDx, dy, dst
+	t.ca, t.cb, t.cc = b.ca, b.cb, b.cc
+	t.runImages()
+	t.release()
+	return nil
 }

@@ -98,17 +98,34 @@ func (c *Conv2d[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	if err := checkGrad("Conv2d", c.name, dy, c.out.shape); err != nil {
 		return nil, err
 	}
+	dx := c.dx.get(c.g.N, c.g.Cin, c.g.H, c.g.W)
+	if err := c.backwardInto(dataOf(dy), dataOf(dx), 0); err != nil {
+		return nil, err
+	}
+	return dx, nil
+}
+
+// backwardInto is Backward on slices: it accumulates the parameter gradients
+// and sets dst = dx + beta*dst (beta 0 or 1: adding the input gradient to
+// dst saves a pass where two branches of a block meet).
+func (c *Conv2d[T]) backwardInto(dy, dst []T, beta T) error {
 	g := c.g
+	if c.out.shape == nil {
+		return layerError("Conv2d", c.name, "Backward before Forward")
+	}
+	if len(dy) != g.N*g.Cout*g.OH*g.OW || len(dst) != g.N*g.Cin*g.H*g.W {
+		return layerError("Conv2d", c.name, "gradient of %d and input gradient of %d values, want %d and %d",
+			len(dy), len(dst), g.N*g.Cout*g.OH*g.OW, g.N*g.Cin*g.H*g.W)
+	}
 	var db []T
 	if c.Bias != nil {
 		db = c.Bias.Grad
 	}
-	if err := c.ws.backwardWeights(g, dataOf(c.x), dataOf(dy), c.Weight.Grad, db); err != nil {
-		return nil, layerError("Conv2d", c.name, "%v", err)
+	if err := c.ws.backwardWeights(g, dataOf(c.x), dy, c.Weight.Grad, db); err != nil {
+		return layerError("Conv2d", c.name, "%v", err)
 	}
-	dx := c.dx.get(g.N, g.Cin, g.H, g.W)
-	if err := c.ws.backwardData(g, dataOf(dy), c.Weight.Data, dataOf(dx)); err != nil {
-		return nil, layerError("Conv2d", c.name, "%v", err)
+	if err := c.ws.backwardDataBeta(g, dy, c.Weight.Data, dst, beta); err != nil {
+		return layerError("Conv2d", c.name, "%v", err)
 	}
-	return dx, nil
+	return nil
 }

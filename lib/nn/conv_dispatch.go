@@ -29,8 +29,13 @@ func (w *convWork[T]) backwardWeights(g convGeom, x, dy, dw, db []T) error {
 }
 
 func (w *convWork[T]) backwardData(g convGeom, dy, wt, dx []T) error {
+	return w.backwardDataBeta(g, dy, wt, dx, 0)
+}
+
+// backwardDataBeta computes dx = conv^T(dy) + beta*dx (beta 0 or 1).
+func (w *convWork[T]) backwardDataBeta(g convGeom, dy, wt, dx []T, beta T) error {
 	if useRefConv {
-		return w.refBackwardData(g, dy, wt, dx)
+		return w.refBackwardData(g, dy, wt, dx, beta)
 	}
-	return conv.BackwardData(g.params(), dx, dy, wt, 0)
+	return conv.BackwardData(g.params(), dx, dy, wt, beta)
 }

@@ -108,11 +108,13 @@ func (w *convWork[T]) refBackwardWeights(g convGeom, x, dy, dw, db []T) error {
 	return nil
 }
 
-func (w *convWork[T]) refBackwardData(g convGeom, dy, wt, dx []T) error {
+func (w *convWork[T]) refBackwardData(g convGeom, dy, wt, dx []T, beta T) error {
 	kk := g.Cin * g.K * g.K
 	ohw := g.OH * g.OW
 	w.col = grow(w.col, kk*ohw)
-	clear(dx)
+	if beta == 0 {
+		clear(dx)
+	}
 	for n := 0; n < g.N; n++ {
 		dyn := dy[n*g.Cout*ohw : (n+1)*g.Cout*ohw]
 		gemm(true, false, kk, ohw, g.Cout, wt, kk, dyn, ohw, 0, w.col, ohw)

@@ -3,7 +3,9 @@ package nn
 import "fmt"
 
 // JVPModule is implemented by every module of this package: forward-mode
-// differentiation (Jacobian-vector products).
+// differentiation (Jacobian-vector products). Modules defined elsewhere
+// (lib/theory's Softmax, Scaled and AlignedModel, say) implement it too and
+// run their children with JVP(child, x, dx, nil, mode).
 //
 // ForwardJVP runs Forward(x, mode) (same output, same saved state, same
 // running-statistics update in Train mode) and also returns the tangent
@@ -19,41 +21,68 @@ type JVPModule[T Float] interface {
 	ForwardJVP(x, dx *Tensor[T], mode Mode) (y, dy *Tensor[T], err error)
 }
 
-// JVP returns f(x) and J_theta v (and, with dx != nil, + J_x dx) for the
-// batch x, with v laid out as FlattenParams (nil: no parameter direction).
-// It sets the parameters' Tangent fields to slices of v for the call and
-// clears them afterwards.
+// JVP returns f(x) and the tangent dy = J_x dx + J_theta v for the batch x
+// (see JVPModule), with v laid out as FlattenParams. It sets the parameters'
+// Tangent fields to slices of v for the call and restores them afterwards.
+//
+// With v nil the Tangent fields are used as they are (nil: zero): that is
+// how a composite module defined outside this package (a wrapper, an extra
+// head) runs its children inside its own ForwardJVP, so that a direction set
+// by an enclosing JVP or JVPParams call reaches them.
 func JVP[T Float](m Module[T], x, dx *Tensor[T], v []T, mode Mode) (y, dy *Tensor[T], err error) {
+	if v == nil {
+		return runJVP(m, x, dx, mode, "nn.JVP")
+	}
+	if n := NumParams(m); n != len(v) {
+		return nil, nil, fmt.Errorf("nn.JVP: model has %d parameters, direction has %d", n, len(v))
+	}
+	return jvpWith(m, x, dx, m.Params(), v, mode, "nn.JVP")
+}
+
+// JVPParams is JVP with the direction v laid out over the parameters ps,
+// concatenated in that order (typically a subset of m.Params(), such as the
+// columns of a Jacobian restricted to some layers). The other parameters'
+// Tangent fields are used as they are (nil: zero); those of ps are restored
+// afterwards.
+func JVPParams[T Float](m Module[T], x, dx *Tensor[T], ps []*Param[T], v []T, mode Mode) (y, dy *Tensor[T], err error) {
+	n := 0
+	for _, p := range ps {
+		n += len(p.Data)
+	}
+	if n != len(v) {
+		return nil, nil, fmt.Errorf("nn.JVPParams: parameters have %d entries, direction has %d", n, len(v))
+	}
+	return jvpWith(m, x, dx, ps, v, mode, "nn.JVPParams")
+}
+
+func jvpWith[T Float](m Module[T], x, dx *Tensor[T], ps []*Param[T], v []T, mode Mode, who string) (*Tensor[T], *Tensor[T], error) {
+	saved := make([][]T, len(ps))
+	off := 0
+	for i, p := range ps {
+		saved[i] = p.Tangent
+		p.Tangent = v[off : off+len(p.Data) : off+len(p.Data)]
+		off += len(p.Data)
+	}
+	defer func() {
+		for i := len(ps) - 1; i >= 0; i-- {
+			ps[i].Tangent = saved[i]
+		}
+	}()
+	return runJVP(m, x, dx, mode, who)
+}
+
+// runJVP runs m's ForwardJVP with the parameters' current tangents.
+func runJVP[T Float](m Module[T], x, dx *Tensor[T], mode Mode, who string) (*Tensor[T], *Tensor[T], error) {
 	jm, ok := m.(JVPModule[T])
 	if !ok {
-		return nil, nil, fmt.Errorf("nn.JVP: %T does not implement ForwardJVP", m)
-	}
-	ps := m.Params()
-	if v != nil {
-		if n := NumParams(m); n != len(v) {
-			return nil, nil, fmt.Errorf("nn.JVP: model has %d parameters, direction has %d", n, len(v))
-		}
-		off := 0
-		for _, p := range ps {
-			p.Tangent = v[off : off+len(p.Data) : off+len(p.Data)]
-			off += len(p.Data)
-		}
-		defer func() {
-			for _, p := range ps {
-				p.Tangent = nil
-			}
-		}()
+		return nil, nil, fmt.Errorf("%s: %T (%q) does not implement ForwardJVP", who, m, m.Name())
 	}
 	return jm.ForwardJVP(x, dx, mode)
 }
 
 // childJVP runs ForwardJVP on a child module.
 func childJVP[T Float](m Module[T], x, dx *Tensor[T], mode Mode) (*Tensor[T], *Tensor[T], error) {
-	jm, ok := m.(JVPModule[T])
-	if !ok {
-		return nil, nil, fmt.Errorf("nn: %T (%q) does not implement ForwardJVP", m, m.Name())
-	}
-	return jm.ForwardJVP(x, dx, mode)
+	return runJVP(m, x, dx, mode, "nn")
 }
 
 // tangentData returns dx's elements, or nil for a nil tangent.
@@ -205,6 +234,7 @@ func (b *BatchNorm[T]) ForwardJVP(x, dx *Tensor[T], mode Mode) (*Tensor[T], *Ten
 	if err != nil {
 		return nil, nil, err
 	}
+	b.fillXhat()
 	N, C, S := b.geom()
 	M := float64(N * S)
 	t := b.tan.get(shapeOf(y)...)
@@ -381,6 +411,7 @@ func (b *BasicBlock[T]) ForwardJVP(x, dx *Tensor[T], mode Mode) (*Tensor[T], *Te
 	if _, err := tangentData(x, dx, "BasicBlock", b.name); err != nil {
 		return nil, nil, err
 	}
+	b.fused = false
 	h, dh := x, dx
 	var err error
 	for _, l := range []Module[T]{b.Conv1, b.BN1, b.Relu1, b.Conv2, b.BN2} {
@@ -416,6 +447,7 @@ func (b *PreActBlock[T]) ForwardJVP(x, dx *Tensor[T], mode Mode) (*Tensor[T], *T
 	if _, err := tangentData(x, dx, "PreActBlock", b.name); err != nil {
 		return nil, nil, err
 	}
+	b.fused = false
 	a, da, err := b.BN1.ForwardJVP(x, dx, mode)
 	if err != nil {
 		return nil, nil, err

@@ -37,11 +37,12 @@
 //
 // Derivatives for the theory toolkit (use float64):
 //   - J^T u: Backward(u) with any u (see above), or VJP.
-//   - J v:   forward mode, ForwardJVP on every module (JVPModule) and JVP,
-//     with parameter directions in Param.Tangent; exact, including the
-//     batch-norm coupling in Train/BatchStats modes.
-//   - J:     Jacobian builds the full N x d matrix from N reverse passes in
-//     Eval or BatchStats mode (THEORY.md's fixed batch-norm mode).
+//   - J v:   forward mode, ForwardJVP on every module (JVPModule) and JVP
+//     (JVPParams for a subset of the parameters), with parameter directions
+//     in Param.Tangent; exact, including the batch-norm coupling in
+//     Train/BatchStats modes.
+//   - J:     lib/theory's ComputeJacobian assembles the full N x d matrix
+//     from N reverse passes (parameter subsets, parallel workers, NTKs).
 //
 // FlattenParams/SetParams/FlattenGrads lay theta out in Params() order.
 // StateDict, LoadStateDict and CopyState move named state between models
@@ -93,7 +94,8 @@ type Param[T Float] struct {
 	NoDecay bool // true for biases and batch-norm weights/biases (no weight decay by convention)
 
 	// Tangent is the direction dtheta of this parameter for forward-mode
-	// JVPs (ForwardJVP); nil means zero. nn.JVP sets and clears it.
+	// JVPs (ForwardJVP); nil means zero. nn.JVP and nn.JVPParams set it
+	// for the call and restore it.
 	Tangent []T
 }
 

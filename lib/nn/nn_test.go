@@ -270,49 +270,6 @@ func TestDropout(t *testing.T) {
 	}
 }
 
-// TestJacobian checks nn.Jacobian against central differences of the outputs
-// for a block with batch norm in both BatchStats and Eval modes.
-func TestJacobian(t *testing.T) {
-	r := rand.New(rand.NewPCG(4, 4))
-	m := NewSequential[float64]("", NewConv2d[float64]("conv", 2, 3, 3, 2, 1, false), NewBatchNorm2d[float64]("bn", 3),
-		NewReLU[float64]("relu"), NewGlobalAvgPool[float64]("pool"), NewLinear[float64]("fc", 3, 2, true))
-	randInit(r, m, 0.7)
-	x := wrap(randSlice(r, 3*2*4*4, 1), 3, 2, 4, 4)
-	for _, mode := range []Mode{BatchStats, Eval} {
-		J, N, d, err := Jacobian[float64](m, x, mode, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if N != 6 || d != NumParams[float64](m) {
-			t.Fatalf("J is %d x %d", N, d)
-		}
-		theta := FlattenParams[float64](m, nil)
-		out := func() []float64 {
-			SetParams(m, theta)
-			y, _ := m.Forward(x, mode)
-			return slices.Clone(y.Data())
-		}
-		for j := 0; j < d; j += 3 {
-			old := theta[j]
-			theta[j] = old + 1e-6
-			yp := out()
-			theta[j] = old - 1e-6
-			ym := out()
-			theta[j] = old
-			for i := 0; i < N; i++ {
-				fd := (yp[i] - ym[i]) / 2e-6
-				if math.Abs(fd-J[i*d+j]) > 1e-6*(1+math.Abs(fd)) {
-					t.Fatalf("%v: J[%d,%d] = %v, finite difference %v", mode, i, j, J[i*d+j], fd)
-				}
-			}
-		}
-		SetParams(m, theta)
-	}
-	if _, _, _, err := Jacobian[float64](m, x, Train, nil); err == nil {
-		t.Error("Train mode accepted")
-	}
-}
-
 func TestActKindText(t *testing.T) {
 	for k := ActReLU; k <= ActIdentity; k++ {
 		b, err := k.MarshalText()

@@ -20,6 +20,8 @@ type BasicBlock[T Float] struct {
 	Downsample *Sequential[T] // nil: identity shortcut
 	Relu2      *Activation[T]
 
+	fused   bool // the last forward pass fused batch norm, residual add and ReLU
+	scr     *blockScratch[T]
 	sum, dx buf[T]
 	ishp    []int
 	ps      []*Param[T]
@@ -92,6 +94,32 @@ func (b *BasicBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 		}
 		b.ishp = append(b.ishp, shapeOf(x)...)
 	}
+	b.fused = b.Relu1.Kind == ActReLU && b.Relu2.Kind == ActReLU
+	if !b.fused {
+		return b.forwardLayers(x, mode)
+	}
+	// relu(bn1(conv1 x)) and relu(bn2(conv2 h) + shortcut) in one pass each
+	h, err := b.Conv1.Forward(x, mode)
+	if err != nil {
+		return nil, err
+	}
+	if h, err = b.BN1.forwardFused(h, mode, nil, true); err != nil {
+		return nil, err
+	}
+	if h, err = b.Conv2.Forward(h, mode); err != nil {
+		return nil, err
+	}
+	sc := x
+	if b.Downsample != nil {
+		if sc, err = b.Downsample.Forward(x, mode); err != nil {
+			return nil, err
+		}
+	}
+	return b.BN2.forwardFused(h, mode, sc, true)
+}
+
+// forwardLayers runs the block's layers one by one (activations other than ReLU).
+func (b *BasicBlock[T]) forwardLayers(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 	h := x
 	var err error
 	for _, l := range []Module[T]{b.Conv1, b.BN1, b.Relu1, b.Conv2, b.BN2} {
@@ -111,6 +139,47 @@ func (b *BasicBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 }
 
 func (b *BasicBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
+	if !b.fused {
+		return b.backwardLayers(dy)
+	}
+	if err := checkGrad("BasicBlock", b.name, dy, b.BN2.out.shape); err != nil {
+		return nil, err
+	}
+	// g = dy*[out > 0] is the gradient of the sum: it goes to bn2 and to the
+	// shortcut. With an identity shortcut it is stored in the block's dx,
+	// to which conv1's input gradient is then added. The gradients inside
+	// the block live in the (shared) scratch.
+	var gt *Tensor[T]
+	if b.Downsample == nil {
+		gt = b.dx.get(b.ishp...)
+	} else {
+		gt = b.sum.get(shapeOf(dy)...)
+	}
+	ga, gb := b.scratch().get(len(dataOf(dy)))
+	if err := b.BN2.backwardInto(dataOf(dy), true, dataOf(gt), ga); err != nil {
+		return nil, err
+	}
+	if err := b.Conv2.backwardInto(ga, gb, 0); err != nil {
+		return nil, err
+	}
+	if err := b.BN1.backwardInto(gb, true, gb, gb); err != nil {
+		return nil, err
+	}
+	dx := gt
+	if b.Downsample != nil {
+		var err error
+		if dx, err = b.Downsample.Backward(gt); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.Conv1.backwardInto(gb, dataOf(dx), 1); err != nil {
+		return nil, err
+	}
+	return dx, nil
+}
+
+// backwardLayers is Backward after forwardLayers.
+func (b *BasicBlock[T]) backwardLayers(dy *Tensor[T]) (*Tensor[T], error) {
 	g, err := b.Relu2.Backward(dy)
 	if err != nil {
 		return nil, err
@@ -151,6 +220,8 @@ type PreActBlock[T Float] struct {
 	Conv2    *Conv2d[T]
 	Shortcut *Sequential[T] // nil: identity
 
+	fused       bool // the last forward pass fused batch norm and ReLU
+	scr         *blockScratch[T]
 	sum, dx, da buf[T]
 	ishp        []int
 	ps          []*Param[T]
@@ -224,17 +295,35 @@ func (b *PreActBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 		}
 		b.ishp = append(b.ishp, shapeOf(x)...)
 	}
-	a, err := b.BN1.Forward(x, mode)
-	if err != nil {
-		return nil, err
-	}
-	if a, err = b.Relu1.Forward(a, mode); err != nil {
-		return nil, err
-	}
-	h := a
-	for _, l := range []Module[T]{b.Conv1, b.BN2, b.Relu2, b.Conv2} {
-		if h, err = l.Forward(h, mode); err != nil {
+	b.fused = b.Relu1.Kind == ActReLU && b.Relu2.Kind == ActReLU
+	var a, h *Tensor[T]
+	var err error
+	if b.fused {
+		// relu(bn(.)) in one pass each
+		if a, err = b.BN1.forwardFused(x, mode, nil, true); err != nil {
 			return nil, err
+		}
+		if h, err = b.Conv1.Forward(a, mode); err != nil {
+			return nil, err
+		}
+		if h, err = b.BN2.forwardFused(h, mode, nil, true); err != nil {
+			return nil, err
+		}
+		if h, err = b.Conv2.Forward(h, mode); err != nil {
+			return nil, err
+		}
+	} else {
+		if a, err = b.BN1.Forward(x, mode); err != nil {
+			return nil, err
+		}
+		if a, err = b.Relu1.Forward(a, mode); err != nil {
+			return nil, err
+		}
+		h = a
+		for _, l := range []Module[T]{b.Conv1, b.BN2, b.Relu2, b.Conv2} {
+			if h, err = l.Forward(h, mode); err != nil {
+				return nil, err
+			}
 		}
 	}
 	sc := x
@@ -251,6 +340,9 @@ func (b *PreActBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 func (b *PreActBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	if err := checkGrad("PreActBlock", b.name, dy, b.sum.shape); err != nil {
 		return nil, err
+	}
+	if b.fused {
+		return b.backwardFused(dy)
 	}
 	h := dy
 	var err error
@@ -280,6 +372,91 @@ func (b *PreActBlock[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	dx := b.dx.get(b.ishp...)
 	b.ew.flat(opAdd, dataOf(dx), dataOf(h), dataOf(dy), 0)
 	return dx, nil
+}
+
+// backwardFused is Backward after a fused forward pass; the gradients inside
+// the block live in the (shared) scratch.
+func (b *PreActBlock[T]) backwardFused(dy *Tensor[T]) (*Tensor[T], error) {
+	ga, gb := b.scratch().get(max(b.Conv1.out.t.Numel(), prod(b.ishp)))
+	ga, gb = ga[:b.Conv1.out.t.Numel()], gb[:prod(b.ishp)]
+	if err := b.Conv2.backwardInto(dataOf(dy), ga, 0); err != nil {
+		return nil, err
+	}
+	if err := b.BN2.backwardInto(ga, true, ga, ga); err != nil {
+		return nil, err
+	}
+	// da = conv1's input gradient (+ the projection shortcut's)
+	da := gb
+	if b.Shortcut != nil {
+		sc, err := b.Shortcut.Backward(dy)
+		if err != nil {
+			return nil, err
+		}
+		copy(da, dataOf(sc))
+		if err := b.Conv1.backwardInto(ga, da, 1); err != nil {
+			return nil, err
+		}
+	} else if err := b.Conv1.backwardInto(ga, da, 0); err != nil {
+		return nil, err
+	}
+	dx := b.dx.get(b.ishp...)
+	if err := b.BN1.backwardInto(da, true, da, dataOf(dx)); err != nil {
+		return nil, err
+	}
+	if b.Shortcut == nil {
+		b.ew.flat(opAdd, dataOf(dx), dataOf(dx), dataOf(dy), 0)
+	}
+	return dx, nil
+}
+
+// blockScratch holds the gradients inside a residual block during Backward;
+// the blocks of one model share one (ShareScratch), as only one of them runs
+// at a time.
+type blockScratch[T Float] struct{ a, b []T }
+
+// get returns two scratch slices of n elements.
+func (s *blockScratch[T]) get(n int) (a, b []T) {
+	s.a, s.b = grow(s.a, n), grow(s.b, n)
+	return s.a, s.b
+}
+
+func (b *BasicBlock[T]) scratch() *blockScratch[T] {
+	if b.scr == nil {
+		b.scr = new(blockScratch[T])
+	}
+	return b.scr
+}
+
+func (b *PreActBlock[T]) scratch() *blockScratch[T] {
+	if b.scr == nil {
+		b.scr = new(blockScratch[T])
+	}
+	return b.scr
+}
+
+// ShareScratch makes the residual blocks in m (BasicBlock, PreActBlock, at
+// any depth) share the scratch memory that holds the gradients inside a block
+// during Backward: a model's blocks run one at a time, so one scratch, sized
+// for the largest block, serves them all and saves two activation-sized
+// buffers per block. Blocks of models used concurrently must not share.
+// lib/models calls it on the models it builds.
+func ShareScratch[T Float](m Module[T]) {
+	s := new(blockScratch[T])
+	var walk func(Module[T])
+	walk = func(m Module[T]) {
+		switch b := m.(type) {
+		case *BasicBlock[T]:
+			b.scr = s
+		case *PreActBlock[T]:
+			b.scr = s
+		}
+		if c, ok := m.(Container[T]); ok {
+			for _, ch := range c.Children() {
+				walk(ch)
+			}
+		}
+	}
+	walk(m)
 }
 
 func addInto[T Float](dst, a, b []T) { vec.Add(dst[:len(a)], a, b) }

@@ -48,17 +48,51 @@ func (s *Sequential[T]) OutShape(in []int) ([]int, error) {
 
 func (s *Sequential[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 	var err error
-	for _, l := range s.Layers {
-		if x, err = l.Forward(x, mode); err != nil {
+	for i := 0; i < len(s.Layers); i++ {
+		if bn := s.fusedPair(i); bn != nil {
+			// batch norm followed by ReLU: one pass (see forwardFused)
+			if x, err = bn.forwardFused(x, mode, nil, true); err != nil {
+				return nil, err
+			}
+			i++
+			continue
+		}
+		if x, err = s.Layers[i].Forward(x, mode); err != nil {
 			return nil, err
 		}
 	}
 	return x, nil
 }
 
+// fusedPair returns layer i if it is a batch norm followed by a ReLU.
+func (s *Sequential[T]) fusedPair(i int) *BatchNorm[T] {
+	if i+1 >= len(s.Layers) {
+		return nil
+	}
+	bn, ok := s.Layers[i].(*BatchNorm[T])
+	if !ok {
+		return nil
+	}
+	if a, ok := s.Layers[i+1].(*Activation[T]); !ok || a.Kind != ActReLU {
+		return nil
+	}
+	return bn
+}
+
 func (s *Sequential[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {
 	var err error
 	for i := len(s.Layers) - 1; i >= 0; i-- {
+		if i > 0 {
+			if bn := s.fusedPair(i - 1); bn != nil && bn.relu {
+				dx := bn.dx.get(bn.ishp...)
+				if err = bn.backwardInto(dataOf(dy), true, dataOf(dx), dataOf(dx)); err != nil {
+					return nil, err
+				}
+				dy = dx
+				i--
+				continue
+			}
+		}
 		if dy, err = s.Layers[i].Backward(dy); err != nil {
 			return nil, err
 		}

@@ -63,6 +63,7 @@ type AlignedModel[T nn.Float] struct {
 	RandomMap nn.Module[T]
 	p         int
 	out       *tensor.Tensor[T]
+	dout      *tensor.Tensor[T] // tangent of the last ForwardJVP
 }
 
 // NewAlignedModel wraps base; it sizes V from cfg.InputShape.
@@ -225,32 +226,36 @@ func (a *AlignedModel[T]) Backward(dy *tensor.Tensor[T]) (*tensor.Tensor[T], err
 	return a.Base.Backward(dy)
 }
 
-// ForwardJVP implements JVPModule for float64 aligned models: the
-// snapshot and random map are frozen (no tangent).
-func (a *AlignedModel[T]) ForwardJVP(e *JVPEval, x, dx *Value) (*Value, *Value, error) {
-	af, ok := any(a).(*AlignedModel[float64])
-	if !ok {
-		return nil, nil, fmt.Errorf("theory: JVP needs a float64 model")
-	}
-	y, dy, err := e.Run(af.Base, x, dx)
-	if err != nil || !af.Phase2 {
+// ForwardJVP implements nn.JVPModule (float32 and float64): the base
+// model's forward-mode rule plus, in phase 2, V's (the tangent of V.Weight
+// times phi(x)); the snapshot and random map are frozen (no tangent).
+func (a *AlignedModel[T]) ForwardJVP(x, dx *tensor.Tensor[T], mode nn.Mode) (*tensor.Tensor[T], *tensor.Tensor[T], error) {
+	y, dy, err := nn.JVP(a.Base, x, dx, nil, mode)
+	if err != nil || !a.Phase2 {
 		return y, dy, err
 	}
-	xt, err := tensor.FromSlice(x.Data, x.Shape...)
+	phi, err := a.Phi(x)
 	if err != nil {
 		return nil, nil, err
 	}
-	phi, err := af.Phi(xt)
+	v, dv, err := a.V.ForwardJVP(phi.Contiguous(), nil, mode)
 	if err != nil {
 		return nil, nil, err
 	}
-	phi = phi.Contiguous()
-	pv := &Value{Data: append([]float64(nil), phi.Data()...), Shape: append([]int(nil), phi.Shape()...)}
-	v, dv, err := e.Run(af.V, pv, nil)
-	if err != nil {
-		return nil, nil, err
+	y, dy = y.Contiguous(), dy.Contiguous()
+	if a.out == nil || !tensor.SameShape(a.out, y) {
+		a.out = tensor.Must(tensor.New[T](y.Shape()...))
 	}
-	return addValues(y, v), addValues(dy, dv), nil
+	if a.dout == nil || !tensor.SameShape(a.dout, y) {
+		a.dout = tensor.Must(tensor.New[T](y.Shape()...))
+	}
+	od, yd, vd := a.out.Data(), y.Data(), v.Contiguous().Data()
+	td, dyd, dvd := a.dout.Data(), dy.Data(), dv.Contiguous().Data()
+	for i := range od {
+		od[i] = yd[i] + vd[i]
+		td[i] = dyd[i] + dvd[i]
+	}
+	return a.out, a.dout, nil
 }
 
 // cloneLayers deep-copies layers of base (same parameters and buffers).

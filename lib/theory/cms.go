@@ -20,32 +20,32 @@ const DefaultCMSTol = 1e-10
 //	max over examples i of || sum_{k in S} theta_k df(x_i)/dtheta_k - p f(x_i) || / || f(x_i) ||
 //
 // The left sum is the directional derivative J_S theta_S, computed exactly
-// by one forward-mode pass (JVPEval) with tangent theta on S and zero
+// by one forward-mode pass (nn.JVPParams) with tangent theta on S and zero
 // elsewhere. In BatchStats mode f couples the examples and the identity is
 // checked for the batch as given.
 func EulerResidual(m nn.Module[float64], x *tensor.Tensor[float64], S []*nn.Param[float64], p float64, mode nn.Mode) (float64, error) {
-	tan := map[*nn.Param[float64]][]float64{}
-	for _, q := range S {
-		tan[q] = q.Data
+	if mode == nn.Train {
+		return 0, fmt.Errorf("theory: JVP in Train mode would update batch-norm running statistics; use nn.BatchStats (batch statistics, examples coupled) or nn.Eval")
 	}
-	e, err := NewJVPEval(mode, tan)
-	if err != nil {
-		return 0, err
+	var theta []float64
+	for _, q := range S {
+		theta = append(theta, q.Data...)
 	}
 	x = x.Contiguous()
-	y, dy, err := e.Run(m, &Value{Data: x.Data(), Shape: x.Shape()}, nil)
+	yt, dyt, err := nn.JVPParams(m, x, nil, S, theta, mode)
 	if err != nil {
 		return 0, err
 	}
+	y, dy := yt.Contiguous().Data(), dyt.Contiguous().Data()
 	n := x.Shape()[0]
-	mo := len(y.Data) / n
+	mo := len(y) / n
 	worst := 0.0
 	for a := 0; a < n; a++ {
 		var num, den float64
 		for j := a * mo; j < (a+1)*mo; j++ {
-			d := dy.Data[j] - p*y.Data[j]
+			d := dy[j] - p*y[j]
 			num += d * d
-			den += y.Data[j] * y.Data[j]
+			den += y[j] * y[j]
 		}
 		r := math.Sqrt(num) / math.Max(math.Sqrt(den), 1e-300)
 		if den == 0 && num == 0 {
@@ -222,11 +222,12 @@ func StandardCandidates(m nn.Module[float64]) []Candidate {
 
 // Softmax is a softmax over the last dimension of [N, K] inputs, as a layer:
 // the non-example of THEORY.md "probabilities after softmax treated as the
-// output". It implements nn.Module[float64] and JVPModule.
+// output". It implements nn.Module[float64] and nn.JVPModule[float64].
 type Softmax struct {
 	name string
 	y    *tensor.Tensor[float64]
 	dx   *tensor.Tensor[float64]
+	dy   *tensor.Tensor[float64] // tangent of the last ForwardJVP
 }
 
 // NewSoftmax returns a softmax layer.
@@ -279,23 +280,31 @@ func (s *Softmax) Backward(dy *tensor.Tensor[float64]) (*tensor.Tensor[float64],
 	return s.dx, nil
 }
 
-// ForwardJVP implements JVPModule.
-func (s *Softmax) ForwardJVP(e *JVPEval, x, dx *Value) (*Value, *Value, error) {
-	if len(x.Shape) != 2 {
-		return nil, nil, fmt.Errorf("theory: Softmax %q: input shape %v", s.name, x.Shape)
+// ForwardJVP implements nn.JVPModule: Forward(x, mode) and the tangent
+// dy = diag(y) dx - y (y . dx) row by row (dx nil: zero).
+func (s *Softmax) ForwardJVP(x, dx *tensor.Tensor[float64], mode nn.Mode) (*tensor.Tensor[float64], *tensor.Tensor[float64], error) {
+	y, err := s.Forward(x, mode)
+	if err != nil {
+		return nil, nil, err
 	}
-	k := x.Shape[1]
-	y, dy := newValue(x.Shape...), newValue(x.Shape...)
-	for a := 0; a < x.Shape[0]; a++ {
-		yr := y.Data[a*k : (a+1)*k]
-		softmaxRow(yr, x.Data[a*k:(a+1)*k])
+	shp := y.Shape()
+	s.dy = tensor.Must(tensor.New[float64](shp...))
+	if dx == nil {
+		return y, s.dy, nil
+	}
+	if !slices.Equal(dx.Shape(), shp) {
+		return nil, nil, fmt.Errorf("theory: Softmax %q: tangent shape %v does not match input shape %v", s.name, dx.Shape(), shp)
+	}
+	k := shp[1]
+	yd, d, t := y.Data(), dx.Contiguous().Data(), s.dy.Data()
+	for a := 0; a < shp[0]; a++ {
 		var dot float64
-		for j, v := range yr {
-			dot += v * dx.Data[a*k+j]
+		for j := a * k; j < (a+1)*k; j++ {
+			dot += yd[j] * d[j]
 		}
-		for j, v := range yr {
-			dy.Data[a*k+j] = v * (dx.Data[a*k+j] - dot)
+		for j := a * k; j < (a+1)*k; j++ {
+			t[j] = yd[j] * (d[j] - dot)
 		}
 	}
-	return y, dy, nil
+	return y, s.dy, nil
 }

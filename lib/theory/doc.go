@@ -4,7 +4,7 @@
 // of batch-norm ResNets in float64, the alignment (DAA) and structure (CMS)
 // checks, helpers for R1-R7, aligned training, and NTK tracking.
 //
-// # Jacobians (jacobian.go, jvp.go)
+// # Jacobians (jacobian.go)
 //
 // ComputeJacobian builds the explicit N x D Jacobian J = d yhat / d theta of
 // the stacked outputs of n examples (N = n*m rows, example-major: row a*m+j is
@@ -20,12 +20,12 @@
 // many deep-copied replicas in parallel (default GOMAXPROCS; the result is
 // bit-identical for every worker count).
 //
-// Matrix-free products: JTu (J^T u: one backward pass with upstream u) and Jv
-// (J v: one exact forward-mode pass). Forward mode is JVPEval, an interpreter
-// over the lib/nn layer types (Sequential, models.Model, Linear, Conv2d,
-// BatchNorm in both modes, activations, pooling, Flatten, Dropout,
-// BasicBlock, PreActBlock) built on their exported fields and on scratch
-// nn.Conv2d layers for convolutions; other modules can implement JVPModule.
+// Matrix-free products: JTu (J^T u: one backward pass with upstream u, by
+// nn.VJP) and Jv (J v: one exact forward-mode pass, by nn.JVPParams). The
+// derivative rules are the layers' own (lib/nn: Backward, and ForwardJVP with
+// parameter directions in Param.Tangent, batch-norm coupling included in
+// BatchStats mode); this package's modules (Softmax, Scaled, AlignedModel)
+// implement nn.JVPModule the same way.
 // Nothing here uses finite differences (tests do, to check).
 //
 // # NTK (ntk.go, memplan.go)

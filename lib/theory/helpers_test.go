@@ -4,6 +4,9 @@ import (
 	"math"
 	"testing"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+
 	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
@@ -76,4 +79,18 @@ func relErr(a, b []float64) float64 {
 		return num
 	}
 	return num / den
+}
+
+// gemmNT computes C = A B^T (+C if beta=1), A [n,k], B [m,k], C [n,m].
+func gemmNT(n, m, k int, a, b []float64, beta float64, c []float64) {
+	if n == 0 || m == 0 {
+		return
+	}
+	if k == 0 {
+		if beta == 0 {
+			clear(c)
+		}
+		return
+	}
+	blas64.Implementation().Dgemm(blas.NoTrans, blas.Trans, n, m, k, 1, a, k, b, k, beta, c, m)
 }

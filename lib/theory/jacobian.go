@@ -369,62 +369,74 @@ func Outputs(m nn.Module[float64], x *tensor.Tensor[float64], mode nn.Mode) ([]f
 }
 
 // JTu computes J^T u (length D) matrix-free with ONE backward pass over the
-// whole batch with upstream gradient u (stacked like yhat). Param.Grad is
-// saved and restored.
+// whole batch with upstream gradient u (stacked like yhat), by nn.VJP,
+// restricted to the selected parameters (opt.Params, or all of m's).
+// Param.Grad is left as it was.
 func JTu(m nn.Module[float64], x *tensor.Tensor[float64], u []float64, opt JacobianOptions) ([]float64, error) {
 	if opt.Mode == nn.Train {
 		return nil, fmt.Errorf("theory: JTu in Train mode would update running statistics")
 	}
-	all := m.Params()
-	saved := make([][]float64, len(all))
-	for i, p := range all {
-		saved[i] = slices.Clone(p.Grad)
+	x = x.Contiguous()
+	os, err := m.OutShape(x.Shape())
+	if err != nil {
+		return nil, err
 	}
-	defer func() {
-		for i, p := range all {
-			copy(p.Grad, saved[i])
+	if n := prod(os); n != len(u) {
+		return nil, fmt.Errorf("theory: JTu: u has %d entries, outputs have %d", len(u), n)
+	}
+	dy, err := tensor.FromSlice(slices.Clone(u), os...)
+	if err != nil {
+		return nil, err
+	}
+	_, g, err := nn.VJP(m, x, dy, opt.Mode, nil)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Params == nil {
+		return g, nil
+	}
+	off := map[*nn.Param[float64]]int{}
+	k := 0
+	for _, p := range m.Params() {
+		off[p] = k
+		k += len(p.Data)
+	}
+	var sel []float64
+	for _, p := range opt.Params {
+		o, ok := off[p]
+		if !ok {
+			return nil, fmt.Errorf("theory: parameter %q is not a parameter of the model", p.Name)
 		}
-	}()
-	y, err := m.Forward(x.Contiguous(), opt.Mode)
-	if err != nil {
-		return nil, err
+		sel = append(sel, g[o:o+len(p.Data)]...)
 	}
-	if y.Numel() != len(u) {
-		return nil, fmt.Errorf("theory: JTu: u has %d entries, outputs have %d", len(u), y.Numel())
-	}
-	dy, err := tensor.FromSlice(slices.Clone(u), y.Shape()...)
-	if err != nil {
-		return nil, err
-	}
-	nn.ZeroGrad(m)
-	if _, err := m.Backward(dy); err != nil {
-		return nil, err
-	}
-	var g []float64
-	for _, p := range opt.params(m) {
-		g = append(g, p.Grad...)
-	}
-	return g, nil
+	return sel, nil
 }
 
 // Jv computes J v (length N) matrix-free by one exact forward-mode pass
-// (see JVPEval); v is laid out as the selected parameters (opt.Params, or
-// all of m's parameters). It also returns the stacked outputs.
+// (nn.JVPParams: the layers' ForwardJVP rules); v is laid out as the
+// selected parameters (opt.Params, or all of m's parameters), the others
+// having tangent zero. It also returns the stacked outputs.
 func Jv(m nn.Module[float64], x *tensor.Tensor[float64], v []float64, opt JacobianOptions) (jv, yhat []float64, err error) {
-	tan, err := TangentFromVector(opt.params(m), v)
+	if opt.Mode == nn.Train {
+		return nil, nil, fmt.Errorf("theory: JVP in Train mode would update batch-norm running statistics; use nn.BatchStats (batch statistics, examples coupled) or nn.Eval")
+	}
+	ps := opt.params(m)
+	if n := paramLen(ps); n != len(v) {
+		return nil, nil, fmt.Errorf("theory: direction has %d entries, parameters have %d", len(v), n)
+	}
+	y, dy, err := nn.JVPParams(m, x.Contiguous(), nil, ps, v, opt.Mode)
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := NewJVPEval(opt.Mode, tan)
-	if err != nil {
-		return nil, nil, err
+	return slices.Clone(dy.Contiguous().Data()), slices.Clone(y.Contiguous().Data()), nil
+}
+
+func paramLen(ps []*nn.Param[float64]) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.Data)
 	}
-	x = x.Contiguous()
-	y, dy, err := e.Run(m, &Value{Data: x.Data(), Shape: x.Shape()}, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	return dy.Data, y.Data, nil
+	return n
 }
 
 // MatVec returns J v for the explicit Jacobian.
@@ -453,3 +465,11 @@ func (j *Jacobian) TMatVec(u []float64) []float64 {
 	}
 	return out
 }
+
+// This package's modules run under nn.JVP like lib/nn's layers.
+var (
+	_ nn.JVPModule[float64] = (*Softmax)(nil)
+	_ nn.JVPModule[float64] = (*Scaled)(nil)
+	_ nn.JVPModule[float64] = (*AlignedModel[float64])(nil)
+	_ nn.JVPModule[float32] = (*AlignedModel[float32])(nil)
+)

@@ -294,12 +294,13 @@ func FeatureDrift(h0, ht []float64) float64 {
 
 // Scaled is the output-scaled model x -> Alpha * f(x) (Alpha large gives the
 // lazy regime, C1). It is an nn.Module[float64] with the parameters of the
-// wrapped model, and a JVPModule.
+// wrapped model, and an nn.JVPModule[float64].
 type Scaled struct {
 	Inner nn.Module[float64]
 	Alpha float64
-	y, dx *tensor.Tensor[float64]
+	y     *tensor.Tensor[float64]
 	dy    *tensor.Tensor[float64]
+	ty    *tensor.Tensor[float64] // tangent of the last ForwardJVP
 }
 
 // NewScaled wraps m.
@@ -323,13 +324,14 @@ func (s *Scaled) Backward(dy *tensor.Tensor[float64]) (*tensor.Tensor[float64], 
 	return s.Inner.Backward(s.dy)
 }
 
-// ForwardJVP implements JVPModule.
-func (s *Scaled) ForwardJVP(e *JVPEval, x, dx *Value) (*Value, *Value, error) {
-	y, dy, err := e.Run(s.Inner, x, dx)
+// ForwardJVP implements nn.JVPModule: the inner model's forward-mode rule,
+// output and tangent scaled by Alpha.
+func (s *Scaled) ForwardJVP(x, dx *tensor.Tensor[float64], mode nn.Mode) (*tensor.Tensor[float64], *tensor.Tensor[float64], error) {
+	y, dy, err := nn.JVP(s.Inner, x, dx, nil, mode)
 	if err != nil {
 		return nil, nil, err
 	}
-	scal(y.Data, s.Alpha)
-	scal(dy.Data, s.Alpha)
-	return y, dy, nil
+	s.y = tensor.Scale(y.Contiguous(), s.Alpha)
+	s.ty = tensor.Scale(dy.Contiguous(), s.Alpha)
+	return s.y, s.ty, nil
 }

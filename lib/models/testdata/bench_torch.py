@@ -2,7 +2,8 @@
 """PyTorch reference timing for BenchmarkTrainStep* (lib/models/bench_test.go):
 one train-mode forward + cross-entropy + backward of the same models, float32.
 
-Usage: bench_torch.py [threads] [steps]
+Usage: bench_torch.py [threads] [steps] [resnets]
+(with "resnets": also ResNet-18-CIFAR training and ResNet-20/18 inference, batch 128)
 """
 import sys
 import time
@@ -29,7 +30,22 @@ def bench(name, model, shape, steps):
         F.cross_entropy(model(x), y).backward()
         t.append(time.perf_counter() - t0)
     t.sort()
-    print("%-40s median %8.1f ms  min %8.1f ms" % (name, 1e3 * t[len(t) // 2], 1e3 * t[0]))
+    print("%-40s median %8.1f ms  min %8.1f ms  (%.0f images/s at the median)" % (name, 1e3 * t[len(t) // 2], 1e3 * t[0], shape[0] / t[len(t) // 2]))
+
+
+def bench_infer(name, model, shape, steps):
+    x = torch.randn(*shape)
+    model.eval()
+    with torch.no_grad():
+        for _ in range(2):
+            model(x)
+        t = []
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            model(x)
+            t.append(time.perf_counter() - t0)
+    t.sort()
+    print("%-40s median %8.1f ms  min %8.1f ms  (%.0f images/s at the median)" % (name, 1e3 * t[len(t) // 2], 1e3 * t[0], shape[0] / t[len(t) // 2]))
 
 
 def main():
@@ -38,6 +54,13 @@ def main():
     torch.set_num_threads(threads)
     print("torch", torch.__version__, "threads", threads)
     bench("TrainStepResNet20B128", ResNet([3, 3, 3], [16, 32, 64], 3, 10, "cifar"), (128, 3, 32, 32), steps)
+    if len(sys.argv) > 3 and sys.argv[3] == "resnets":
+        r20 = ResNet([3, 3, 3], [16, 32, 64], 3, 10, "cifar")
+        r18 = ResNet([2, 2, 2, 2], [64, 128, 256, 512], 3, 10, "cifar")
+        bench("TrainStepResNet18CIFARB128", r18, (128, 3, 32, 32), steps)
+        bench_infer("InferResNet20B128", r20, (128, 3, 32, 32), steps)
+        bench_infer("InferResNet18CIFARB128", r18, (128, 3, 32, 32), steps)
+        return
     bench("TrainStepPreActResNet18W025B32", PreActResNet([2, 2, 2, 2], [16, 32, 64, 128], 3, 10), (32, 3, 32, 32), steps)
     bench("TrainStepMLPB128", MLP(784, [512, 512], 10, "ReLU", 0.01, True), (128, 1, 28, 28), steps)
 
