@@ -1,0 +1,44 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+)
+
+// SignalContext returns a context that is canceled when the process receives
+// SIGINT (Ctrl-C, Jupyter's "interrupt kernel") or SIGTERM, with the signal
+// as its cause (context.Cause). After the first signal the handler is
+// removed, so a second Ctrl-C kills the process as usual. Call stop to
+// release the handler when training is over.
+//
+// In a GoNB notebook cell:
+//
+//	ctx, stop := train.SignalContext(context.Background())
+//	defer stop()
+//	res, err := trainer.Run(ctx) // returns within ~2 s of the interrupt, checkpoint written
+func SignalContext(parent context.Context) (ctx context.Context, stop context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-ch:
+			signal.Stop(ch)
+			cancel(fmt.Errorf("%w: received %v", ErrInterrupted, s))
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+			cancel(context.Canceled)
+		})
+	}
+}
