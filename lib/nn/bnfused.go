@@ -123,7 +123,9 @@ func (t *bnTask[T]) Do(it int) {
 func (t *bnTask[T]) runImages() {
 	items := 1
 	if t.n*t.c*t.hw >= parMin {
-		items = min(parallel.Threads(), t.n)
+		// a few items per thread: the pool hands them out as threads free
+		// up, which evens out threads slowed by other processes
+		items = min(4*parallel.Threads(), t.n)
 	}
 	t.per = (t.n + items - 1) / items
 	items = (t.n + t.per - 1) / t.per
@@ -151,4 +153,5 @@ func (t *bnTask[T]) runChannels() {
 
 func (t *bnTask[T]) release() {
 	t.x, t.y, t.res, t.mask, t.dy, t.g, t.dx = nil, nil, nil, nil, nil, nil, nil
+	t.mean, t.invstd, t.gamma, t.beta = nil, nil, nil, nil
 }

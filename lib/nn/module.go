@@ -28,6 +28,10 @@
 //     kernels parallelize internally (lib/conv, lib/blas, and the element-wise
 //     parts of batch norm, activations and residual adds), with results that
 //     do not depend on the thread count.
+//   - Sequential runs a BatchNorm followed by a ReLU as one pass, and the
+//     residual blocks fuse bn+ReLU and bn+add+ReLU likewise (bnfused.go);
+//     the fused ReLU modules then keep no state (the block or Sequential
+//     differentiates through them). ForwardJVP runs the layers one by one.
 //
 // Layers: Conv2d (lib/conv kernels), BatchNorm2d/BatchNorm1d, Linear, ReLU,
 // LeakyReLU, Tanh, Sigmoid, Identity, MaxPool2d, AvgPool2d, GlobalAvgPool,

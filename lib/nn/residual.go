@@ -115,6 +115,12 @@ func (b *BasicBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 			return nil, err
 		}
 	}
+	if mode != Eval {
+		// size the shared scratch before Backward runs the blocks from the
+		// last (smallest) to the first, so that it does not grow (and leave
+		// garbage) block by block
+		b.scratch().get(h.Numel())
+	}
 	return b.BN2.forwardFused(h, mode, sc, true)
 }
 
@@ -311,6 +317,9 @@ func (b *PreActBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 		}
 		if h, err = b.Conv2.Forward(h, mode); err != nil {
 			return nil, err
+		}
+		if mode != Eval {
+			b.scratch().get(max(b.Conv1.out.t.Numel(), prod(b.ishp)))
 		}
 	} else {
 		if a, err = b.BN1.Forward(x, mode); err != nil {
