@@ -52,7 +52,7 @@ done
 
 if [ -x kernel/ci-test.sh ]; then
   step "Jupyter kernel, notebooks, protocol and browser tests"
-  kernel/ci-test.sh
+  REPDYN_SIZE="${REPDYN_SIZE:-ci}" kernel/ci-test.sh
 fi
 
 echo; echo "all tests passed"

@@ -3,6 +3,7 @@ package lesson
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -12,7 +13,8 @@ import (
 
 // DecadeTicks labels a logarithmic axis at powers of ten ("1e-08", "0.01",
 // "1", "100"), at most about eight labels whatever the range, with unlabelled
-// ticks at the other decades. (gonum's LogTicks with Prec -1 prints inexact
+// ticks at the other decades; over two decades or less it also labels 2 and 5
+// times each power and marks the other multiples. (gonum's LogTicks with Prec -1 prints inexact
 // powers such as 1.0000000000000004e-05 over wide ranges.)
 type DecadeTicks struct{}
 
@@ -22,23 +24,40 @@ func (DecadeTicks) Ticks(min, max float64) []plot.Tick {
 		return nil
 	}
 	lo, hi := int(math.Floor(math.Log10(min))), int(math.Ceil(math.Log10(max)))
+	narrow := hi-lo <= 2 // label 1, 2 and 5 times each power of ten
 	step := max1((hi-lo+7)/8, 1)
 	var ticks []plot.Tick
 	for e := lo; e <= hi; e++ {
-		v := math.Pow10(e)
-		if v < min*(1-1e-9) || v > max*(1+1e-9) {
-			continue
+		for m := 1; m <= 9; m++ {
+			if m > 1 && (!narrow && step > 1) {
+				break
+			}
+			v := float64(m) * math.Pow10(e)
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			switch {
+			case m == 1 && e%step == 0:
+				t.Label = decadeLabel(e)
+			case narrow && (m == 2 || m == 5):
+				t.Label = mantissaLabel(m, e)
+			}
+			ticks = append(ticks, t)
 		}
-		t := plot.Tick{Value: v}
-		if e%step == 0 {
-			t.Label = decadeLabel(e)
-		}
-		ticks = append(ticks, t)
 	}
-	if len(ticks) < 2 { // less than a decade: fall back to gonum's default
+	if len(ticks) < 2 {
 		return plot.LogTicks{Prec: 2}.Ticks(min, max)
 	}
 	return ticks
+}
+
+// mantissaLabel formats m * 10^e.
+func mantissaLabel(m, e int) string {
+	if e >= -3 && e <= 2 {
+		return strconv.FormatFloat(float64(m)*math.Pow10(e), 'f', max1(-e, 0), 64)
+	}
+	return fmt.Sprintf("%de%+03d", m, e)
 }
 
 func max1(a, b int) int {

@@ -100,8 +100,23 @@ func TestDecadeTicks(t *testing.T) {
 	if len(ticks) != 25 || labels < 3 || labels > 9 {
 		t.Errorf("%d ticks, %d labels: %+v", len(ticks), labels, ticks)
 	}
-	if got := (DecadeTicks{}).Ticks(2, 5); len(got) == 0 {
-		t.Error("no ticks within one decade")
+	var narrow []string
+	for _, tk := range (DecadeTicks{}).Ticks(0.6, 3) {
+		if tk.Label != "" {
+			narrow = append(narrow, tk.Label)
+		}
+	}
+	if strings.Join(narrow, " ") != "1 2" {
+		t.Errorf("labels in [0.6, 3]: %q", narrow)
+	}
+	narrow = nil
+	for _, tk := range (DecadeTicks{}).Ticks(0.015, 0.9) {
+		if tk.Label != "" {
+			narrow = append(narrow, tk.Label)
+		}
+	}
+	if strings.Join(narrow, " ") != "0.02 0.05 0.1 0.2 0.5" {
+		t.Errorf("labels in [0.015, 0.9]: %q", narrow)
 	}
 	c := show.NewChart("t", "x", "y")
 	c.LogY = true
