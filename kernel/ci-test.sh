@@ -57,7 +57,10 @@ if [ -n "$missing" ]; then
 fi
 if [ "$browser" = 1 ]; then
   want="$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' kernel/browser-test/package.json | head -1)"
-  have="$(sed -n 's/.*"version": "\(.*\)".*/\1/p' kernel/browser-test/node_modules/playwright-core/package.json 2>/dev/null | head -1)"
+  have=""
+  pkg=kernel/browser-test/node_modules/playwright-core/package.json
+  # A clean checkout has no node_modules: guard the read, set -e would end here.
+  if [ -f "$pkg" ]; then have="$(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$pkg" | head -1)"; fi
   if [ "$want" != "$have" ]; then
     (cd kernel/browser-test && npm ci --no-audit --no-fund --loglevel=error)
   fi

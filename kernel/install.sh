@@ -150,8 +150,8 @@ cat > "$tmpjson" <<EOF
 }
 EOF
 mv -f "$tmpjson" "$kdir/kernel.json"
-logo="$(find "$gomodcache/github.com/janpfeifer" -path '*gonb@v0.11.4/internal/kernel/Go_gopher_favicon.svg' 2>/dev/null | head -1)"
-[ -n "$logo" ] && cp -f "$logo" "$kdir/logo-svg.svg" && chmod 644 "$kdir/logo-svg.svg"
+logo="$(find "$gomodcache/github.com/janpfeifer" -path '*gonb@v0.11.4/internal/kernel/Go_gopher_favicon.svg' 2>/dev/null | head -1 || true)"
+if [ -n "$logo" ]; then cp -f "$logo" "$kdir/logo-svg.svg" && chmod 644 "$kdir/logo-svg.svg"; fi
 say "kernelspec '$name' (Go (repdyn)) written to $kdir"
 
 # 4. Pre-build the library the way GoNB builds a cell: a throw-away module in a
