@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,8 +56,24 @@ func benchTrain(args []string, stdout io.Writer) error {
 	warmup := fs.Int("warmup", 2, "untimed warm-up steps")
 	threads := fs.String("threads", "", "compute threads, or a comma list (default all cores)")
 	hw := fs.Int("hw", 32, "image height and width")
+	only := fs.String("only", "", "time only \"train\" or \"infer\" (default both)")
+	profile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the timed runs to `file`")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *only != "" && *only != "train" && *only != "infer" {
+		return fmt.Errorf("--only %q: want train or infer", *only)
+	}
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if err := checkModelName(*name); err != nil {
 		return err
@@ -77,7 +94,7 @@ func benchTrain(args []string, stdout io.Writer) error {
 	}
 	for _, th := range list {
 		prev := parallel.SetThreads(th)
-		r, err := benchTrainOnce(*name, *width, *batch, *hw, *steps, *warmup)
+		r, err := benchTrainOnce(*name, *width, *batch, *hw, *steps, *warmup, *only)
 		parallel.SetThreads(prev)
 		if err != nil {
 			return err
@@ -90,7 +107,7 @@ func benchTrain(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func benchTrainOnce(name string, width float64, batch, hw, steps, warmup int) (*trainBenchResult, error) {
+func benchTrainOnce(name string, width float64, batch, hw, steps, warmup int, only string) (*trainBenchResult, error) {
 	cfg := models.Config{InChannels: 3, NumClasses: 10, Width: width, Seed: 1}
 	if name == "mlp" {
 		cfg.InFeatures = 3 * hw * hw
@@ -137,21 +154,26 @@ func benchTrainOnce(name string, width float64, batch, hw, steps, warmup int) (*
 		_, err := m.Forward(x, nn.Eval)
 		return err
 	}
-	tr, err := timeRuns(step, warmup, steps)
-	if err != nil {
-		return nil, err
-	}
-	inf, err := timeRuns(infer, warmup, steps)
-	if err != nil {
-		return nil, err
-	}
 	r := &trainBenchResult{Bench: "train", Model: name, Width: width, Batch: batch, Level: cpu.Selected.String(),
-		Params: nn.NumParams[float32](m), Steps: steps,
-		TrainMs: ms(tr[len(tr)/2]), TrainMinMs: ms(tr[0]), InferMs: ms(inf[len(inf)/2])}
-	r.TrainImgs = float64(batch) / tr[len(tr)/2].Seconds()
-	r.InferImgs = float64(batch) / inf[len(inf)/2].Seconds()
-	if s, err := m.Summary([]int{batch, 3, hw, hw}); err == nil && s.TotalFLOPs > 0 {
-		r.TrainGFlops = 3 * float64(s.TotalFLOPs) / tr[len(tr)/2].Seconds() / 1e9
+		Params: nn.NumParams[float32](m), Steps: steps}
+	if only != "infer" {
+		tr, err := timeRuns(step, warmup, steps)
+		if err != nil {
+			return nil, err
+		}
+		r.TrainMs, r.TrainMinMs = ms(tr[len(tr)/2]), ms(tr[0])
+		r.TrainImgs = float64(batch) / tr[len(tr)/2].Seconds()
+		if s, err := m.Summary([]int{batch, 3, hw, hw}); err == nil && s.TotalFLOPs > 0 {
+			r.TrainGFlops = 3 * float64(s.TotalFLOPs) / tr[len(tr)/2].Seconds() / 1e9
+		}
+	}
+	if only != "train" {
+		inf, err := timeRuns(infer, warmup, steps)
+		if err != nil {
+			return nil, err
+		}
+		r.InferMs = ms(inf[len(inf)/2])
+		r.InferImgs = float64(batch) / inf[len(inf)/2].Seconds()
 	}
 	r.PeakRSSMB = peakRSSMB()
 	return r, nil
