@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"slices"
 
 	"repdyn/lib/internal/vec"
 )
@@ -129,7 +130,7 @@ func (b *BatchNorm[T]) forwardFused(x *Tensor[T], mode Mode, res *Tensor[T], rel
 	}
 	var rs []T
 	if res != nil {
-		if !sameShape(shapeOf(res), os) {
+		if !slices.Equal(shapeOf(res), os) {
 			return nil, layerError(b.kindName, b.name, "residual shape %v does not match output shape %v", shapeOf(res), os)
 		}
 		rs = dataOf(res)

@@ -1,6 +1,9 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // JVPModule is implemented by every module of this package: forward-mode
 // differentiation (Jacobian-vector products). Modules defined elsewhere
@@ -90,22 +93,10 @@ func tangentData[T Float](x, dx *Tensor[T], kind, name string) ([]T, error) {
 	if dx == nil {
 		return nil, nil
 	}
-	if dx.Numel() != x.Numel() || !sameShape(shapeOf(dx), shapeOf(x)) {
+	if dx.Numel() != x.Numel() || !slices.Equal(shapeOf(dx), shapeOf(x)) {
 		return nil, layerError(kind, name, "tangent shape %v does not match input shape %v", shapeOf(dx), shapeOf(x))
 	}
 	return dataOf(dx), nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (a *Activation[T]) ForwardJVP(x, dx *Tensor[T], mode Mode) (*Tensor[T], *Tensor[T], error) {
@@ -401,12 +392,8 @@ func (s *Sequential[T]) ForwardJVP(x, dx *Tensor[T], mode Mode) (*Tensor[T], *Te
 }
 
 func (b *BasicBlock[T]) ForwardJVP(x, dx *Tensor[T], mode Mode) (*Tensor[T], *Tensor[T], error) {
-	if !sameShape(b.ishp, shapeOf(x)) {
-		b.ishp = b.ishp[:0]
-		if _, err := b.OutShape(shapeOf(x)); err != nil {
-			return nil, nil, err
-		}
-		b.ishp = append(b.ishp, shapeOf(x)...)
+	if err := checkInputShape(&b.ishp, x, b.OutShape); err != nil {
+		return nil, nil, err
 	}
 	if _, err := tangentData(x, dx, "BasicBlock", b.name); err != nil {
 		return nil, nil, err
@@ -425,24 +412,13 @@ func (b *BasicBlock[T]) ForwardJVP(x, dx *Tensor[T], mode Mode) (*Tensor[T], *Te
 			return nil, nil, err
 		}
 	}
-	s := b.sum.get(shapeOf(h)...)
-	addInto(dataOf(s), dataOf(h), dataOf(sc))
-	ds := b.tan.get(shapeOf(h)...)
-	if dsc != nil {
-		addInto(dataOf(ds), dataOf(dh), dataOf(dsc))
-	} else {
-		copy(dataOf(ds), dataOf(dh))
-	}
+	s, ds := residualSumJVP(&b.sum, &b.tan, h, dh, sc, dsc)
 	return b.Relu2.ForwardJVP(s, ds, mode)
 }
 
 func (b *PreActBlock[T]) ForwardJVP(x, dx *Tensor[T], mode Mode) (*Tensor[T], *Tensor[T], error) {
-	if !sameShape(b.ishp, shapeOf(x)) {
-		b.ishp = b.ishp[:0]
-		if _, err := b.OutShape(shapeOf(x)); err != nil {
-			return nil, nil, err
-		}
-		b.ishp = append(b.ishp, shapeOf(x)...)
+	if err := checkInputShape(&b.ishp, x, b.OutShape); err != nil {
+		return nil, nil, err
 	}
 	if _, err := tangentData(x, dx, "PreActBlock", b.name); err != nil {
 		return nil, nil, err
@@ -467,13 +443,6 @@ func (b *PreActBlock[T]) ForwardJVP(x, dx *Tensor[T], mode Mode) (*Tensor[T], *T
 			return nil, nil, err
 		}
 	}
-	s := b.sum.get(shapeOf(h)...)
-	addInto(dataOf(s), dataOf(h), dataOf(sc))
-	ds := b.tan.get(shapeOf(h)...)
-	if dsc != nil {
-		addInto(dataOf(ds), dataOf(dh), dataOf(dsc))
-	} else {
-		copy(dataOf(ds), dataOf(dh))
-	}
+	s, ds := residualSumJVP(&b.sum, &b.tan, h, dh, sc, dsc)
 	return s, ds, nil
 }

@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"slices"
-
 	"repdyn/lib/internal/vec"
 )
 
@@ -70,29 +68,12 @@ func (b *BasicBlock[T]) Params() []*Param[T] {
 func (b *BasicBlock[T]) Buffers() []*Buffer[T] { b.Params(); return b.bs }
 
 func (b *BasicBlock[T]) OutShape(in []int) ([]int, error) {
-	main, err := NewSequential[T]("", b.Conv1, b.BN1, b.Conv2, b.BN2).OutShape(in)
-	if err != nil {
-		return nil, err
-	}
-	sc := in
-	if b.Downsample != nil {
-		if sc, err = b.Downsample.OutShape(in); err != nil {
-			return nil, err
-		}
-	}
-	if !slices.Equal(main, sc) {
-		return nil, layerError("BasicBlock", b.name, "residual branch shape %v does not match shortcut shape %v (input %v)", main, sc, in)
-	}
-	return main, nil
+	return residualOutShape("BasicBlock", b.name, in, b.Downsample, b.Conv1, b.BN1, b.Conv2, b.BN2)
 }
 
 func (b *BasicBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
-	if !slices.Equal(b.ishp, shapeOf(x)) {
-		b.ishp = b.ishp[:0]
-		if _, err := b.OutShape(shapeOf(x)); err != nil {
-			return nil, err
-		}
-		b.ishp = append(b.ishp, shapeOf(x)...)
+	if err := checkInputShape(&b.ishp, x, b.OutShape); err != nil {
+		return nil, err
 	}
 	b.fused = b.Relu1.Kind == ActReLU && b.Relu2.Kind == ActReLU
 	if !b.fused {
@@ -277,29 +258,12 @@ func (b *PreActBlock[T]) Params() []*Param[T] {
 func (b *PreActBlock[T]) Buffers() []*Buffer[T] { b.Params(); return b.bs }
 
 func (b *PreActBlock[T]) OutShape(in []int) ([]int, error) {
-	main, err := NewSequential[T]("", b.BN1, b.Conv1, b.BN2, b.Conv2).OutShape(in)
-	if err != nil {
-		return nil, err
-	}
-	sc := in
-	if b.Shortcut != nil {
-		if sc, err = b.Shortcut.OutShape(in); err != nil {
-			return nil, err
-		}
-	}
-	if !slices.Equal(main, sc) {
-		return nil, layerError("PreActBlock", b.name, "residual branch shape %v does not match shortcut shape %v (input %v)", main, sc, in)
-	}
-	return main, nil
+	return residualOutShape("PreActBlock", b.name, in, b.Shortcut, b.BN1, b.Conv1, b.BN2, b.Conv2)
 }
 
 func (b *PreActBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
-	if !slices.Equal(b.ishp, shapeOf(x)) {
-		b.ishp = b.ishp[:0]
-		if _, err := b.OutShape(shapeOf(x)); err != nil {
-			return nil, err
-		}
-		b.ishp = append(b.ishp, shapeOf(x)...)
+	if err := checkInputShape(&b.ishp, x, b.OutShape); err != nil {
+		return nil, err
 	}
 	b.fused = b.Relu1.Kind == ActReLU && b.Relu2.Kind == ActReLU
 	var a, h *Tensor[T]
