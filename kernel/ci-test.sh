@@ -14,7 +14,9 @@
 #  3. kernel/tests/test_protocol.py: Jupyter protocol tests with
 #     python3-jupyter-kernel-test, interrupt/resume, and the timing targets;
 #  4. kernel/browser-test: the classic Notebook server + Chromium via
-#     playwright-core runs 00-start-here and checks the chart and progress bar.
+#     playwright-core runs notebooks as a user would (Run All) and checks that
+#     charts and progress bars rendered and every verdict passed
+#     (REPDYN_BROWSER_NOTEBOOKS: a comma list; default 00, 04 and 07).
 # REPDYN_NOTEBOOKS=GLOB (e.g. "00-*.ipynb") limits test 2 to some notebooks.
 # Screenshots, executed notebooks and timings go to $REPDYN_TEST_OUT (default:
 # a new directory under /tmp, printed at the end).
@@ -106,7 +108,9 @@ else:
     sys.exit("notebook server did not start")
 PY
   if ! (cd kernel/browser-test && node test.mjs --url "http://127.0.0.1:$port" --token "$token" \
-      --notebook 00-start-here.ipynb --out "$out" --timeout-s 300); then
+      --dir "$tmp/nb" \
+      --notebook "${REPDYN_BROWSER_NOTEBOOKS:-00-start-here.ipynb,04-sufficiency.ipynb,07-aligned-training.ipynb}" \
+      --out "$out" --timeout-s 600); then
     echo "--- notebook server log (tail)"; tail -40 "$tmp/server.log"
     exit 1
   fi

@@ -100,7 +100,11 @@ type Check struct {
 }
 
 func (c Check) String() string {
-	return fmt.Sprintf("%-34s rank %d of %d  rho %.3g  holds=%v  [%s]", c.Name, c.Rank, c.Size, c.Rho, c.Holds, c.Certifies)
+	rho := "" // a target-free certificate has no residual to show
+	if !math.IsNaN(c.Rho) {
+		rho = fmt.Sprintf("  rho %.3g", c.Rho)
+	}
+	return fmt.Sprintf("%-34s rank %d of %d%s  holds=%v  [%s]", c.Name, c.Rank, c.Size, rho, c.Holds, c.Certifies)
 }
 
 // DAAReport is the alignment report of THEORY.md: never a bare yes/no.

@@ -86,38 +86,7 @@ func TestData(t *testing.T) {
 	}
 }
 
-func TestDecadeTicks(t *testing.T) {
-	ticks := DecadeTicks{}.Ticks(1e-24, 2)
-	labels := 0
-	for _, tk := range ticks {
-		if tk.Label != "" {
-			labels++
-			if strings.Contains(tk.Label, "00000") {
-				t.Errorf("ugly label %q", tk.Label)
-			}
-		}
-	}
-	if len(ticks) != 25 || labels < 3 || labels > 9 {
-		t.Errorf("%d ticks, %d labels: %+v", len(ticks), labels, ticks)
-	}
-	var narrow []string
-	for _, tk := range (DecadeTicks{}).Ticks(0.6, 3) {
-		if tk.Label != "" {
-			narrow = append(narrow, tk.Label)
-		}
-	}
-	if strings.Join(narrow, " ") != "1 2" {
-		t.Errorf("labels in [0.6, 3]: %q", narrow)
-	}
-	narrow = nil
-	for _, tk := range (DecadeTicks{}).Ticks(0.015, 0.9) {
-		if tk.Label != "" {
-			narrow = append(narrow, tk.Label)
-		}
-	}
-	if strings.Join(narrow, " ") != "0.02 0.05 0.1 0.2 0.5" {
-		t.Errorf("labels in [0.015, 0.9]: %q", narrow)
-	}
+func TestShowChart(t *testing.T) {
 	c := show.NewChart("t", "x", "y")
 	c.LogY = true
 	c.Add("a", 1, 1e-3)

@@ -31,11 +31,18 @@ type HLine struct {
 	Y    float64
 }
 
+// VLine is a labelled vertical reference line (a switch point, an epoch).
+type VLine struct {
+	Name string
+	X    float64
+}
+
 // Chart is a line chart drawn with gonum/plot.
 type Chart struct {
 	Title, XLabel, YLabel string
 	Series                []*Series
 	HLines                []HLine
+	VLines                []VLine
 	LogX, LogY            bool
 	// Width and Height of the image; 0 means 16cm x 9cm.
 	Width, Height vg.Length
@@ -68,16 +75,16 @@ func (c *Chart) Plot() (*plot.Plot, error) {
 	p.X.Label.Text = c.XLabel
 	p.Y.Label.Text = c.YLabel
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
 	if c.LogX {
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = DecadeTicks{}
 	}
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = DecadeTicks{}
 	}
 	xmin, xmax := math.Inf(1), math.Inf(-1)
+	var all plotter.XYs // every drawn point, to place the legend
 	for i, s := range c.Series {
 		n := min(len(s.X), len(s.Y))
 		pts := make(plotter.XYs, 0, n)
@@ -87,6 +94,7 @@ func (c *Chart) Plot() (*plot.Plot, error) {
 				continue
 			}
 			pts = append(pts, plotter.XY{X: x, Y: y})
+			all = append(all, plotter.XY{X: x, Y: y})
 			xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
 		}
 		if len(pts) == 0 {
@@ -115,6 +123,29 @@ func (c *Chart) Plot() (*plot.Plot, error) {
 	if math.IsInf(xmin, 1) {
 		xmin, xmax = 0, 1
 	}
+	p.Legend.Top, p.Legend.Left = c.legendCorner(all)
+	ymin, ymax := math.Inf(1), math.Inf(-1)
+	for _, q := range all {
+		ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
+	}
+	for _, h := range c.HLines {
+		ymin, ymax = math.Min(ymin, h.Y), math.Max(ymax, h.Y)
+	}
+	for i, v := range c.VLines {
+		if math.IsInf(ymin, 1) {
+			ymin, ymax = 0, 1
+		}
+		l, err := plotter.NewLine(plotter.XYs{{X: v.X, Y: ymin}, {X: v.X, Y: ymax}})
+		if err != nil {
+			return nil, err
+		}
+		l.Color = color.Gray{Y: uint8(60 + 40*(i%3))}
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(l)
+		if v.Name != "" {
+			p.Legend.Add(v.Name, l)
+		}
+	}
 	for i, h := range c.HLines {
 		l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: h.Y}, {X: xmax, Y: h.Y}})
 		if err != nil {
@@ -128,6 +159,50 @@ func (c *Chart) Plot() (*plot.Plot, error) {
 		}
 	}
 	return p, nil
+}
+
+// legendCorner picks the corner of the plot area with the fewest data
+// points (top right on a tie), so the legend does not hide the curves.
+func (c *Chart) legendCorner(pts plotter.XYs) (top, left bool) {
+	if len(pts) == 0 {
+		return true, false
+	}
+	tr := func(v float64, log bool) float64 {
+		if log {
+			return math.Log(v)
+		}
+		return v
+	}
+	x0, x1 := math.Inf(1), math.Inf(-1)
+	y0, y1 := math.Inf(1), math.Inf(-1)
+	for _, q := range pts {
+		x, y := tr(q.X, c.LogX), tr(q.Y, c.LogY)
+		x0, x1 = math.Min(x0, x), math.Max(x1, x)
+		y0, y1 = math.Min(y0, y), math.Max(y1, y)
+	}
+	// The legend box spans about 35% of the width and 30% of the height.
+	var count [2][2]int // [top][left]
+	for _, q := range pts {
+		fx := (tr(q.X, c.LogX) - x0) / math.Max(x1-x0, 1e-300)
+		fy := (tr(q.Y, c.LogY) - y0) / math.Max(y1-y0, 1e-300)
+		for t := 0; t < 2; t++ {
+			for l := 0; l < 2; l++ {
+				inX := (l == 1 && fx <= 0.35) || (l == 0 && fx >= 0.65)
+				inY := (t == 1 && fy >= 0.7) || (t == 0 && fy <= 0.3)
+				if inX && inY {
+					count[t][l]++
+				}
+			}
+		}
+	}
+	best := count[1][0]
+	top, left = true, false
+	for _, cand := range [][2]int{{1, 1}, {0, 0}, {0, 1}} {
+		if n := count[cand[0]][cand[1]]; n < best {
+			best, top, left = n, cand[0] == 1, cand[1] == 1
+		}
+	}
+	return top, left
 }
 
 func (c *Chart) size() (vg.Length, vg.Length) {
