@@ -268,6 +268,31 @@ func TestDropout(t *testing.T) {
 	if !slices.Equal(ye.Data(), x) {
 		t.Error("dropout not identity in eval mode")
 	}
+	// The call count is state (a buffer): restored into a fresh layer, as a
+	// checkpoint does, the next mask is the one the original layer draws.
+	f32 := NewDropout[float32]("drop", 0.5, 7)
+	x32 := make([]float32, 64)
+	for i := range x32 {
+		x32[i] = 1
+	}
+	for range 5 {
+		f32.Forward(wrap(x32, 64), Train)
+	}
+	if f32.Calls() != 5 || len(f32.Buffers()) != 1 || f32.Buffers()[0].Name != "drop.calls" {
+		t.Fatalf("calls %d, buffers %+v", f32.Calls(), f32.Buffers())
+	}
+	resumed := NewDropout[float32]("drop", 0.5, 7)
+	copy(resumed.Buffers()[0].Data, f32.Buffers()[0].Data)
+	a, _ := f32.Forward(wrap(x32, 64), Train)
+	b, _ := resumed.Forward(wrap(x32, 64), Train)
+	if !slices.Equal(a.Data(), b.Data()) {
+		t.Error("a layer restored from the calls buffer draws another mask")
+	}
+	big := NewDropout[float32]("drop", 0.5, 7)
+	big.setCalls(1<<33 + 12345)
+	if big.Calls() != 1<<33+12345 {
+		t.Errorf("calls %d after setCalls(2^33+12345): not exact in float32", big.Calls())
+	}
 }
 
 func TestActKindText(t *testing.T) {
