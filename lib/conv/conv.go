@@ -296,6 +296,14 @@ func runGemmConv[E float32 | float64](g geom, n, rows int, in, out, bias []E, be
 func forward[E float32 | float64](p Params, y, x, w, bias []E, beta E) {
 	g := newGeom(p.Cin, p.H, p.W, p.KH, p.KW, p.StrideH, p.StrideW, p.DilationH, p.DilationW,
 		p.PadTop, p.PadBottom, p.PadLeft, p.PadRight)
+	if useWinograd(p) {
+		runWinograd(p, y, x, w, bias, beta)
+		return
+	}
+	if useCols(p, g.ho*g.wo) {
+		runColConv(p, g.ho, g.wo, y, x, w, bias, beta)
+		return
+	}
 	k := g.k
 	runGemmConv(g, p.N, p.Cout, x, y, bias, beta, func(apack []E, mr int) {
 		for co := 0; co < roundUp(p.Cout, mr); co++ {

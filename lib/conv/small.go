@@ -27,6 +27,10 @@ type smallConv[E float32 | float64] struct {
 	scratch          int
 }
 
+// smallPositions is the number of output pixels (of several images) a task
+// computes per channel panel.
+var smallPositions = 256
+
 var smallConvs32 freeList[smallConv[float32]]
 var smallConvs64 freeList[smallConv[float64]]
 
@@ -48,7 +52,7 @@ func runSmallConv[E float32 | float64](g geom, kern *kernels, n, rows int, in, o
 	nrT, mrT := kern.nrT, kern.mrT
 	cpanels := ceilDiv(rows, nrT)
 	hw := g.ho * g.wo
-	group := max(1, min(n, 256/hw))
+	group := max(1, min(n, smallPositions/hw))
 	nchunks := ceilDiv(n, group)
 	csplit := 1
 	if th := parallel.Threads(); nchunks < th {

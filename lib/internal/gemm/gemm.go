@@ -72,6 +72,13 @@ func scaleC[T Float](m, n int, beta T, c []T, ldc int) {
 // when that is faster). It runs on up to parallel.Threads() goroutines and
 // its result does not depend on the thread count.
 func GemmPackedA[T Float](pa *PackedA[T], transB bool, n int, alpha T, b []T, ldb int, beta T, c []T, ldc int) {
+	GemmPackedAThreads(pa, transB, n, alpha, b, ldb, beta, c, ldc, parallel.Threads())
+}
+
+// GemmPackedAThreads is GemmPackedA on at most threads goroutines (1: on the
+// calling goroutine only, for callers that parallelize over several
+// products themselves). The result does not depend on threads.
+func GemmPackedAThreads[T Float](pa *PackedA[T], transB bool, n int, alpha T, b []T, ldb int, beta T, c []T, ldc int, threads int) {
 	m, k := pa.m, pa.k
 	if m <= 0 || n <= 0 {
 		return
@@ -106,7 +113,6 @@ func GemmPackedA[T Float](pa *PackedA[T], transB bool, n int, alpha T, b []T, ld
 	}
 	t.mc = ceilDiv(panelsM, t.nbm) * p.mr
 	t.nbm = ceilDiv(m, t.mc)
-	threads := parallel.Threads()
 	if 2*float64(m)*float64(n)*float64(k) < serialFlops {
 		threads = 1
 	}

@@ -1,0 +1,241 @@
+package conv
+
+import (
+	"unsafe"
+
+	"repdyn/lib/internal/gemm"
+	"repdyn/lib/internal/parallel"
+)
+
+// Winograd F(2×2, 3×3) for the forward pass of 3×3, stride-1, dilation-1,
+// pad-1 convolutions with many channels (ResNet-18's stages 2-4): each 2×2
+// output tile comes from a 4×4 input tile with 16 multiplications per
+// (input, output) channel pair instead of 36, so 2.25× fewer flops. With
+//
+//	U = G g Gᵀ   (per output and input channel, 4×4)
+//	V = Bᵀ d B   (per input channel and tile, 4×4)
+//	Y = Aᵀ [Σ_ci U ⊙ V] A
+//
+// the sum over input channels is, for each of the 16 positions ξ of the 4×4
+// transforms, one GEMM U_ξ (Cout×Cin) times V_ξ (Cin×tiles), run by
+// lib/internal/gemm. Tasks are groups of whole images; each does its
+// transforms and its 16 GEMMs on one goroutine. The results are
+// deterministic (fixed order everywhere) and differ from direct convolution
+// by round-off only.
+
+// winoMinC is the fewest input and output channels for which Forward uses
+// Winograd (below it the GEMMs are too small to beat the direct kernels);
+// winoTiles is the number of tiles per task (GEMM columns).
+var (
+	winoMinC  = 256
+	winoTiles = 64
+)
+
+// useWinograd reports whether Forward runs p with Winograd.
+func useWinograd(p Params) bool {
+	return winoMinC > 0 && p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 &&
+		p.DilationH == 1 && p.DilationW == 1 &&
+		p.PadTop == 1 && p.PadBottom == 1 && p.PadLeft == 1 && p.PadRight == 1 &&
+		p.Cin >= winoMinC && p.Cout >= winoMinC
+}
+
+type winoConv[E float32 | float64] struct {
+	p              Params
+	th, tw, perImg int // tiles per image: th×tw
+	group, ngroups int // images per task
+	gemmThreads    int
+	pa             *[16]gemm.PackedA[E]
+	x, y, bias     []E
+	beta           E
+	scratch        int
+}
+
+var (
+	winoConvs32  freeList[winoConv[float32]]
+	winoConvs64  freeList[winoConv[float64]]
+	winoPacked32 freeList[[16]gemm.PackedA[float32]]
+	winoPacked64 freeList[[16]gemm.PackedA[float64]]
+)
+
+func runWinograd[E float32 | float64](p Params, y, x, w, bias []E, beta E) {
+	size := unsafe.Sizeof(E(0))
+	pool := pick[*freeList[[16]gemm.PackedA[E]]](&winoPacked32, &winoPacked64)
+	pa := pool.get()
+	// U = G g Gᵀ for every (co, ci), stored as 16 matrices Cout×Cin.
+	cc := p.Cout * p.Cin
+	ub := getBuf(alignedBytes(16*cc, size))
+	u := take[E](ub, 16*cc)
+	for i := 0; i < cc; i++ {
+		g := w[i*9 : i*9+9]
+		var t [4][3]E // G g
+		for c := 0; c < 3; c++ {
+			g0, g1, g2 := g[c], g[3+c], g[6+c]
+			t[0][c] = g0
+			t[1][c] = (g0 + g1 + g2) / 2
+			t[2][c] = (g0 - g1 + g2) / 2
+			t[3][c] = g2
+		}
+		for r := 0; r < 4; r++ {
+			g0, g1, g2 := t[r][0], t[r][1], t[r][2]
+			u[(r*4+0)*cc+i] = g0
+			u[(r*4+1)*cc+i] = (g0 + g1 + g2) / 2
+			u[(r*4+2)*cc+i] = (g0 - g1 + g2) / 2
+			u[(r*4+3)*cc+i] = g2
+		}
+	}
+	for e := range pa {
+		pa[e].Pack(false, p.Cout, p.Cin, u[e*cc:(e+1)*cc], p.Cin)
+	}
+	putBuf(ub)
+
+	th, tw := (p.H+1)/2, (p.W+1)/2
+	perImg := th * tw
+	group := max(1, min(p.N, winoTiles/perImg))
+	ngroups := ceilDiv(p.N, group)
+	nt := group * perImg
+	list := pick[*freeList[winoConv[E]]](&winoConvs32, &winoConvs64)
+	t := list.get()
+	*t = winoConv[E]{p: p, th: th, tw: tw, perImg: perImg, group: group, ngroups: ngroups, gemmThreads: 1,
+		pa: pa, x: x, y: y, bias: bias, beta: beta,
+		scratch: alignedBytes(16*p.Cin*nt, size) + alignedBytes(16*p.Cout*nt, size) + alignedBytes(8*(2*tw+2)+12*tw, size)}
+	if threads := parallel.Threads(); ngroups < threads {
+		t.gemmThreads = threads
+		for i := 0; i < ngroups; i++ {
+			t.Do(i)
+		}
+	} else {
+		parallel.Run(ngroups, t)
+	}
+	*t = winoConv[E]{}
+	list.put(t)
+	pool.put(pa)
+}
+
+func (t *winoConv[E]) Do(gi int) {
+	p := &t.p
+	img0 := gi * t.group
+	gn := min(t.group, p.N-img0)
+	nt := gn * t.perImg
+	b := getBuf(t.scratch)
+	v := take[E](b, 16*p.Cin*t.group*t.perImg)[:16*p.Cin*nt]
+	m := take[E](b, 16*p.Cout*t.group*t.perImg)[:16*p.Cout*nt]
+	rows := take[E](b, 8*(2*t.tw+2)+12*t.tw)
+	t.inputTransform(v, img0, gn, nt, rows)
+	for e := 0; e < 16; e++ {
+		gemm.GemmPackedAThreads(&t.pa[e], false, nt, 1, v[e*p.Cin*nt:(e+1)*p.Cin*nt], nt,
+			0, m[e*p.Cout*nt:(e+1)*p.Cout*nt], nt, t.gemmThreads)
+	}
+	t.outputTransform(m, img0, gn, nt, rows)
+	putBuf(b)
+}
+
+// inputTransform writes V_ξ[ci][tile] = (Bᵀ d B)_ξ for the 4×4 input tile d
+// of every tile (zero outside the image). Per row of tiles it copies the four
+// input rows into zero-padded buffers, applies Bᵀ to whole rows (columns are
+// shared by neighbouring tiles), then B to each tile.
+func (t *winoConv[E]) inputTransform(v []E, img0, gn, nt int, buf []E) {
+	p := &t.p
+	hw := p.H * p.W
+	stride := p.Cin * nt // between the planes ξ
+	wp := 2*t.tw + 2     // padded row: one zero on the left, up to two on the right
+	var rows [4][]E
+	var sr [4][]E
+	for r := range rows {
+		rows[r] = buf[r*wp : (r+1)*wp]
+		sr[r] = buf[(4+r)*wp : (5+r)*wp]
+	}
+	for g := 0; g < gn; g++ {
+		for ci := 0; ci < p.Cin; ci++ {
+			plane := t.x[((img0+g)*p.Cin+ci)*hw:][:hw]
+			out := v[ci*nt+g*t.perImg:]
+			for ty := 0; ty < t.th; ty++ {
+				for r := 0; r < 4; r++ {
+					clear(rows[r])
+					if ih := 2*ty - 1 + r; ih >= 0 && ih < p.H {
+						copy(rows[r][1:], plane[ih*p.W:(ih+1)*p.W])
+					}
+				}
+				d0, d1, d2, d3 := rows[0], rows[1][:len(rows[0])], rows[2][:len(rows[0])], rows[3][:len(rows[0])]
+				s0, s1, s2, s3 := sr[0][:len(d0)], sr[1][:len(d0)], sr[2][:len(d0)], sr[3][:len(d0)]
+				for j := range d0 {
+					s0[j] = d0[j] - d2[j]
+					s1[j] = d1[j] + d2[j]
+					s2[j] = d2[j] - d1[j]
+					s3[j] = d1[j] - d3[j]
+				}
+				base := ty * t.tw
+				for k, sk := range sr {
+					o := out[k*4*stride+base:]
+					o0, o1, o2, o3 := o[:t.tw], o[stride:][:t.tw], o[2*stride:][:t.tw], o[3*stride:][:t.tw]
+					for tx := range o0 {
+						a, b, c, d := sk[2*tx], sk[2*tx+1], sk[2*tx+2], sk[2*tx+3]
+						o0[tx] = a - c
+						o1[tx] = b + c
+						o2[tx] = c - b
+						o3[tx] = b - d
+					}
+				}
+			}
+		}
+	}
+}
+
+// outputTransform writes the 2×2 output tiles Aᵀ M A (+ bias + beta*y).
+func (t *winoConv[E]) outputTransform(m []E, img0, gn, nt int, buf []E) {
+	p := &t.p
+	hw := p.H * p.W
+	stride := p.Cout * nt
+	tw := t.tw
+	// One row of tiles: M A for each of the 4 rows of the transform (2 columns
+	// per tile), then Aᵀ down the rows, into two padded output rows.
+	var q [4][]E
+	for r := range q {
+		q[r] = buf[r*2*tw : (r+1)*2*tw]
+	}
+	y0, y1 := buf[8*tw:10*tw], buf[10*tw:12*tw]
+	for g := 0; g < gn; g++ {
+		for co := 0; co < p.Cout; co++ {
+			plane := t.y[((img0+g)*p.Cout+co)*hw:][:hw]
+			in := m[co*nt+g*t.perImg:]
+			var bv E
+			if t.bias != nil {
+				bv = t.bias[co]
+			}
+			for ty := 0; ty < t.th; ty++ {
+				base := ty * tw
+				for r, qr := range q {
+					i := in[r*4*stride+base:]
+					m0, m1, m2, m3 := i[:tw], i[stride:][:tw], i[2*stride:][:tw], i[3*stride:][:tw]
+					qr = qr[:2*tw]
+					for tx := range m0 {
+						qr[2*tx] = m0[tx] + m1[tx] + m2[tx]
+						qr[2*tx+1] = m1[tx] - m2[tx] - m3[tx]
+					}
+				}
+				q0, q1, q2, q3 := q[0], q[1][:len(q[0])], q[2][:len(q[0])], q[3][:len(q[0])]
+				y0, y1 := y0[:len(q0)], y1[:len(q0)]
+				for j := range q0 {
+					y0[j] = q0[j] + q1[j] + q2[j] + bv
+					y1[j] = q1[j] - q2[j] - q3[j] + bv
+				}
+				oh := 2 * ty
+				t.storeRow(plane[oh*p.W:(oh+1)*p.W], y0)
+				if oh+1 < p.H {
+					t.storeRow(plane[(oh+1)*p.W:(oh+2)*p.W], y1)
+				}
+			}
+		}
+	}
+}
+
+// storeRow writes (or, with beta, accumulates into) one output row.
+func (t *winoConv[E]) storeRow(dst, src []E) {
+	src = src[:len(dst)]
+	if t.beta == 0 {
+		copy(dst, src)
+		return
+	}
+	for i, v := range src {
+		dst[i] = v + t.beta*dst[i]
+	}
+}
