@@ -327,6 +327,24 @@ func forward[E float32 | float64](p Params, y, x, w, bias []E, beta E) {
 
 func backwardData[E float32 | float64](p Params, dx, dy, w []E, beta E) {
 	_, _, ho, wo := p.OutputShape()
+	if useWinograd(p) {
+		// The same geometry (3×3, pad 1): dx = Forward(dy) with the
+		// flipped, transposed kernel w'[ci][co] = w[co][ci] rotated by 180°.
+		size := unsafe.Sizeof(E(0))
+		b := getBuf(alignedBytes(len(w), size))
+		wt := take[E](b, len(w))
+		for co := 0; co < p.Cout; co++ {
+			for ci := 0; ci < p.Cin; ci++ {
+				src, dst := w[(co*p.Cin+ci)*9:][:9], wt[(ci*p.Cout+co)*9:][:9]
+				for j := range dst {
+					dst[j] = src[8-j]
+				}
+			}
+		}
+		runWinograd(New(p.N, p.Cout, ho, wo, p.Cin, 3, 1, 1), dx, dy, wt, nil, beta)
+		putBuf(b)
+		return
+	}
 	if p.StrideH == 1 && p.StrideW == 1 {
 		// dx = correlation of dy (padded by d*(k-1)-pad) with the flipped,
 		// transposed kernel.

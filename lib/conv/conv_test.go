@@ -574,8 +574,8 @@ func TestColPath(t *testing.T) {
 	}
 }
 
-// TestWinograd runs the Winograd forward pass (normally only for many
-// channels) on every eligible test shape and on odd and tiny images, in
+// TestWinograd runs the Winograd forward pass and BackwardData (normally
+// only for many channels) on every eligible test shape and on odd and tiny images, in
 // groups of several sizes, against the naive convolution.
 func TestWinograd(t *testing.T) {
 	defer func(c, n int) { winoMinC, winoTiles = c, n }(winoMinC, winoTiles)
@@ -616,6 +616,19 @@ func TestWinograd(t *testing.T) {
 					want[i] += 0.5
 				}
 				checkClose(t, "y64 (beta 0.5, no bias)", y64, want, rr.ay, 1e-13)
+				dx := make([]float32, p.InputLen())
+				for i := range dx {
+					dx[i] = float32(math.NaN())
+				}
+				if err := BackwardData(p, dx, conv64to[float32](rr.dy), w, 0); err != nil {
+					t.Fatal(err)
+				}
+				checkClose(t, "dx32", dx, rr.dx, rr.adx, 1e-5)
+				dx64 := make([]float64, p.InputLen())
+				if err := BackwardData(p, dx64, rr.dy, rr.w, 0); err != nil {
+					t.Fatal(err)
+				}
+				checkClose(t, "dx64", dx64, rr.dx, rr.adx, 1e-13)
 			})
 			if t.Failed() {
 				t.Fatalf("tiles %d, shape %d: %v", tiles, i, p)

@@ -7,8 +7,9 @@ import (
 	"repdyn/lib/internal/parallel"
 )
 
-// Winograd F(2×2, 3×3) for the forward pass of 3×3, stride-1, dilation-1,
-// pad-1 convolutions with many channels (ResNet-18's stages 2-4): each 2×2
+// Winograd F(2×2, 3×3) for the forward pass and BackwardData of 3×3,
+// stride-1, dilation-1, pad-1 convolutions with many channels (ResNet-18's
+// stages 3-4): each 2×2
 // output tile comes from a 4×4 input tile with 16 multiplications per
 // (input, output) channel pair instead of 36, so 2.25× fewer flops. With
 //
