@@ -18,7 +18,7 @@ import (
 // framework"): phase 1 runs the base algorithm on theta; at step Tau a part
 // of the network is frozen into a feature map phi (followed, when it has
 // fewer features than needed, by a frozen random NONLINEAR map); phase 2
-// trains (theta, V) for f~(x) = f(x, theta) + V phi(x) with V = 0 at Tau.
+// trains (theta, V) for f~(x) = f(x, theta) + c V phi(x) with V = 0 at Tau.
 type AlignedConfig struct {
 	// Tau is the switch step (optimizer steps of phase 1).
 	Tau int
@@ -39,9 +39,16 @@ type AlignedConfig struct {
 	RandomFeatures int
 	// Seed seeds the random map.
 	Seed uint64
+	// FeatureScale c multiplies the V-block: f~ = f + c V phi. 0 means
+	// 1/sqrt(p) (the NTK parametrization): the curvature of the loss along V
+	// grows with c^2 ||phi(x)||^2, which is of order p for unscaled
+	// features, so with tens of thousands of features a step size that
+	// suits theta makes V diverge. c > 0 changes neither the function at
+	// the switch (V = 0) nor the certificate (rank c Phi = rank Phi).
+	FeatureScale float64
 }
 
-// AlignedModel is the augmented model f~ = f + V phi. It is an nn.Module:
+// AlignedModel is the augmented model f~ = f + c V phi. It is an nn.Module:
 // Params() is the base model's parameters followed by V's weight (present
 // from the start, zero, with zero gradient in phase 1, so any optimizer
 // leaves it at zero — momentum, weight decay and Adam alike — and phase 1 is
@@ -64,6 +71,7 @@ type AlignedModel[T nn.Float] struct {
 	p         int
 	out       *tensor.Tensor[T]
 	dout      *tensor.Tensor[T] // tangent of the last ForwardJVP
+	dv        *tensor.Tensor[T] // c * dL/dy, the gradient V sees
 }
 
 // NewAlignedModel wraps base; it sizes V from cfg.InputShape.
@@ -124,6 +132,14 @@ func topLayers[T nn.Float](m nn.Module[T]) ([]nn.Module[T], error) {
 
 // Features is the number p of features of phi.
 func (a *AlignedModel[T]) Features() int { return a.p }
+
+// Scale is the factor c of the V-block (FeatureScale, or 1/sqrt(p)).
+func (a *AlignedModel[T]) Scale() float64 {
+	if a.Cfg.FeatureScale > 0 {
+		return a.Cfg.FeatureScale
+	}
+	return 1 / math.Sqrt(float64(max(a.p, 1)))
+}
 
 // Switch freezes the snapshot at the current parameters (a deep copy of the
 // first SnapshotLayers layers, batch-norm running statistics included) and
@@ -211,15 +227,24 @@ func (a *AlignedModel[T]) Forward(x *tensor.Tensor[T], mode nn.Mode) (*tensor.Te
 		a.out = tensor.Must(tensor.New[T](y.Shape()...))
 	}
 	od, yd, vd := a.out.Data(), y.Data(), v.Contiguous().Data()
+	c := T(a.Scale())
 	for i := range od {
-		od[i] = yd[i] + vd[i]
+		od[i] = yd[i] + c*vd[i]
 	}
 	return a.out, nil
 }
 
 func (a *AlignedModel[T]) Backward(dy *tensor.Tensor[T]) (*tensor.Tensor[T], error) {
 	if a.Phase2 {
-		if _, err := a.V.Backward(dy); err != nil {
+		dy = dy.Contiguous()
+		if a.dv == nil || !tensor.SameShape(a.dv, dy) {
+			a.dv = tensor.Must(tensor.New[T](dy.Shape()...))
+		}
+		c := T(a.Scale())
+		for i, g := range dy.Data() {
+			a.dv.Data()[i] = c * g
+		}
+		if _, err := a.V.Backward(a.dv); err != nil {
 			return nil, err
 		}
 	}
@@ -251,9 +276,10 @@ func (a *AlignedModel[T]) ForwardJVP(x, dx *tensor.Tensor[T], mode nn.Mode) (*te
 	}
 	od, yd, vd := a.out.Data(), y.Data(), v.Contiguous().Data()
 	td, dyd, dvd := a.dout.Data(), dy.Data(), dv.Contiguous().Data()
+	c := T(a.Scale())
 	for i := range od {
-		od[i] = yd[i] + vd[i]
-		td[i] = dyd[i] + dvd[i]
+		od[i] = yd[i] + c*vd[i]
+		td[i] = dyd[i] + c*dvd[i]
 	}
 	return a.out, a.dout, nil
 }

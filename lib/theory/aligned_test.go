@@ -2,12 +2,14 @@ package theory
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"repdyn/lib/data"
 	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/optim"
+	"repdyn/lib/tensor"
 	"repdyn/lib/train"
 )
 
@@ -27,7 +29,7 @@ func TestAlignedTrainingBeatsStall(t *testing.T) {
 			return optim.NewSGD(ps, optim.SGDConfig{LR: 0.05, Momentum: 0.9})
 		},
 		Train:   train.Config[float64]{Train: ds, BatchSize: 32, Epochs: steps, Seed: 3, Prefetch: -1},
-		Aligned: AlignedConfig{Tau: tau, SnapshotLayers: 3, RandomFeatures: 64, Seed: 9},
+		Aligned: AlignedConfig{Tau: tau, SnapshotLayers: 3, RandomFeatures: 64, Seed: 9, FeatureScale: 1},
 	}
 	res, err := RunAligned(context.Background(), run)
 	if err != nil {
@@ -135,5 +137,62 @@ func TestAlignedResNet(t *testing.T) {
 			t.Errorf("%v: V block %v", mode, c)
 		}
 		t.Logf("%v: %s; %v", mode, rep.Verdict, rep.Checks[len(rep.Checks)-1])
+	}
+}
+
+// TestAlignedFeatureScale checks the V-block's scale c: the default
+// 1/sqrt(p), the function c V phi in Forward, and the gradient c phi^T dy
+// that V receives, against finite differences of the loss in V.
+func TestAlignedFeatureScale(t *testing.T) {
+	base, err := models.New[float64]("mlp", models.Config{InFeatures: 3, NumClasses: 2, Hidden: []int{6}, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewAlignedModel[float64](base, AlignedConfig{InputShape: []int{3}, SnapshotLayers: 1, RandomFeatures: 25, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Switch(); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Scale(); math.Abs(got-1/math.Sqrt(float64(a.Features()))) > 1e-15 {
+		t.Fatalf("default scale %v, want 1/sqrt(%d)", got, a.Features())
+	}
+	r := tensor.NewRNG(5)
+	for i := range a.V.Weight.Data {
+		a.V.Weight.Data[i] = r.Normal()
+	}
+	x := tensor.Must(tensor.New[float64](4, 3))
+	for i := range x.Data() {
+		x.Data()[i] = r.Normal()
+	}
+	loss := func() float64 { // sum of squares of the outputs / 2
+		y, err := a.Forward(x, nn.Eval)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := 0.0
+		for _, v := range y.Contiguous().Data() {
+			s += v * v / 2
+		}
+		return s
+	}
+	y, _ := a.Forward(x, nn.Eval)
+	dy := y.Contiguous().Clone()
+	clear(a.V.Weight.Grad)
+	if _, err := a.Backward(dy); err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{0, 7, len(a.V.Weight.Data) - 1} {
+		w := a.V.Weight.Data[i]
+		a.V.Weight.Data[i] = w + 1e-6
+		lp := loss()
+		a.V.Weight.Data[i] = w - 1e-6
+		lm := loss()
+		a.V.Weight.Data[i] = w
+		fd := (lp - lm) / 2e-6
+		if g := a.V.Weight.Grad[i]; math.Abs(g-fd) > 1e-6*(1+math.Abs(fd)) {
+			t.Errorf("dL/dV[%d] = %v, finite differences %v", i, g, fd)
+		}
 	}
 }

@@ -76,7 +76,9 @@
 //
 // # Aligned training (aligned.go) and tracking (track.go)
 //
-// AlignedModel is f~(x) = f(x, theta) + V phi(x): V (zero) is a parameter from
+// AlignedModel is f~(x) = f(x, theta) + c V phi(x), c = 1/sqrt(p) by default
+// (so the curvature along V does not grow with the number of features p):
+// V (zero) is a parameter from
 // the start, so one optimizer serves both phases and phase 1 is the base run
 // step for step; Switch freezes the snapshot (a deep copy of the first
 // SnapshotLayers layers, eval-mode batch norm) and an optional frozen random
