@@ -106,44 +106,10 @@ func BenchmarkR18Stages(b *testing.B) {
 	}
 }
 
-// BenchmarkForwardPaths compares, on ResNet-18 (CIFAR) shapes, the forward
-// pass as im2col GEMMs ("cols") against the implicit-GEMM and small-image
-// kernels ("direct"): the data behind colMaxHW and colMinK.
-func BenchmarkForwardPaths(b *testing.B) {
-	defer func(h, k int) { colMaxHW, colMinK = h, k }(colMaxHW, colMinK)
-	for _, s := range []struct {
-		name string
-		p    Params
-	}{
-		{"s2_128x16x16", New(128, 128, 16, 16, 128, 3, 1, 1)},
-		{"s3_256x8x8", New(128, 256, 8, 8, 256, 3, 1, 1)},
-		{"s4_512x4x4", New(128, 512, 4, 4, 512, 3, 1, 1)},
-		{"down3_128to256s2", New(128, 128, 16, 16, 256, 3, 2, 1)},
-		{"down4_256to512s2", New(128, 256, 8, 8, 512, 3, 2, 1)},
-		{"down4_1x1_256to512s2", New(128, 256, 8, 8, 512, 1, 2, 0)},
-	} {
-		for _, path := range []string{"cols", "direct", "direct128"} {
-			for _, th := range []int{1, 2} {
-				b.Run(fmt.Sprintf("%s/%s/t%d", s.name, path, th), func(b *testing.B) {
-					colMaxHW, colMinK = 1<<30, 1
-					smallPositions = 256
-					switch path {
-					case "direct":
-						colMaxHW = 0
-					case "direct128":
-						colMaxHW, smallPositions = 0, 128
-					}
-					benchConv[float32](b, s.p, th, false)
-				})
-			}
-		}
-	}
-}
-
 // BenchmarkWinograd compares Winograd (at several tiles per task) with the
 // direct kernels on the forward pass of ResNet-18's stride-1 3×3 convs.
 func BenchmarkWinograd(b *testing.B) {
-	defer func(c, n int) { winoMinC, winoTiles = c, n }(winoMinC, winoTiles)
+	defer func(c, hw, n int) { winoMinC, winoMinHW, winoTiles = c, hw, n }(winoMinC, winoMinHW, winoTiles)
 	for _, s := range []struct {
 		name string
 		p    Params
@@ -160,7 +126,7 @@ func BenchmarkWinograd(b *testing.B) {
 			}
 			for _, th := range []int{1, 2} {
 				b.Run(fmt.Sprintf("%s/%s/t%d", s.name, name, th), func(b *testing.B) {
-					winoMinC, winoTiles = 1, tiles
+					winoMinC, winoMinHW, winoTiles = 1, 0, tiles
 					if tiles == 0 {
 						winoMinC = 0
 					}

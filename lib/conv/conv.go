@@ -300,10 +300,6 @@ func forward[E float32 | float64](p Params, y, x, w, bias []E, beta E) {
 		runWinograd(p, y, x, w, bias, beta)
 		return
 	}
-	if useCols(p, g.ho*g.wo) {
-		runColConv(p, g.ho, g.wo, y, x, w, bias, beta)
-		return
-	}
 	k := g.k
 	runGemmConv(g, p.N, p.Cout, x, y, bias, beta, func(apack []E, mr int) {
 		for co := 0; co < roundUp(p.Cout, mr); co++ {

@@ -533,53 +533,12 @@ func TestPathsSelected(t *testing.T) {
 	}
 }
 
-// TestColPath runs every test shape through the im2col GEMM path of
-// Forward (normally only small images with many taps take it), with groups
-// of several sizes: one column group per image, partial last groups, and a
-// single group (the GEMM then runs on every thread).
-func TestColPath(t *testing.T) {
-	defer func(h, k, c int) { colMaxHW, colMinK, colCols = h, k, c }(colMaxHW, colMinK, colCols)
-	colMaxHW, colMinK = 1<<30, 1
-	for _, cols := range []int{1, 37, 1 << 20} {
-		colCols = cols
-		for i, p := range testShapes(true) {
-			rr := reference(p, uint64(i))
-			forLevels(t, func(t *testing.T) {
-				x, w, bias := conv64to[float32](rr.x), conv64to[float32](rr.w), conv64to[float32](rr.bias)
-				y := make([]float32, p.OutputLen())
-				for i := range y {
-					y[i] = float32(math.NaN()) // beta == 0 must not read y
-				}
-				if err := Forward(p, y, x, w, bias, 0); err != nil {
-					t.Fatal(err)
-				}
-				checkClose(t, "y32", y, rr.y, rr.ay, 1e-5)
-				y64 := make([]float64, p.OutputLen())
-				for i := range y64 {
-					y64[i] = 1
-				}
-				if err := Forward(p, y64, rr.x, rr.w, nil, 0.5); err != nil {
-					t.Fatal(err)
-				}
-				want := naiveForward(p, rr.x, rr.w, nil)
-				for i := range want {
-					want[i] += 0.5
-				}
-				checkClose(t, "y64 (beta 0.5, no bias)", y64, want, rr.ay, 1e-13)
-			})
-			if t.Failed() {
-				t.Fatalf("cols %d, shape %d: %v", cols, i, p)
-			}
-		}
-	}
-}
-
 // TestWinograd runs the Winograd forward pass and BackwardData (normally
 // only for many channels) on every eligible test shape and on odd and tiny images, in
 // groups of several sizes, against the naive convolution.
 func TestWinograd(t *testing.T) {
-	defer func(c, n int) { winoMinC, winoTiles = c, n }(winoMinC, winoTiles)
-	winoMinC = 1
+	defer func(c, hw, n int) { winoMinC, winoMinHW, winoTiles = c, hw, n }(winoMinC, winoMinHW, winoTiles)
+	winoMinC, winoMinHW = 1, 0
 	shapes := []Params{New(3, 5, 7, 9, 6, 3, 1, 1), New(2, 3, 1, 1, 4, 3, 1, 1), New(5, 8, 8, 8, 16, 3, 1, 1),
 		New(4, 17, 4, 4, 9, 3, 1, 1), New(1, 2, 2, 3, 2, 3, 1, 1)}
 	for _, p := range testShapes(true) {
@@ -635,8 +594,9 @@ func TestWinograd(t *testing.T) {
 			}
 		}
 	}
-	winoMinC = 256
+	winoMinC, winoMinHW = 256, 64
 	if !useWinograd(New(128, 256, 8, 8, 256, 3, 1, 1)) || useWinograd(New(128, 128, 16, 16, 128, 3, 1, 1)) ||
+		useWinograd(New(128, 512, 4, 4, 512, 3, 1, 1)) ||
 		useWinograd(New(128, 128, 16, 16, 256, 3, 2, 1)) {
 		t.Error("Winograd should take ResNet-18's 3x3 stride-1 convs of 256+ channels only")
 	}

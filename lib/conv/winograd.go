@@ -9,7 +9,7 @@ import (
 
 // Winograd F(2×2, 3×3) for the forward pass and BackwardData of 3×3,
 // stride-1, dilation-1, pad-1 convolutions with many channels (ResNet-18's
-// stages 3-4): each 2×2
+// stage 3): each 2×2
 // output tile comes from a 4×4 input tile with 16 multiplications per
 // (input, output) channel pair instead of 36, so 2.25× fewer flops. With
 //
@@ -24,11 +24,14 @@ import (
 // deterministic (fixed order everywhere) and differ from direct convolution
 // by round-off only.
 
-// winoMinC is the fewest input and output channels for which Forward uses
-// Winograd (below it the GEMMs are too small to beat the direct kernels);
-// winoTiles is the number of tiles per task (GEMM columns).
+// winoMinC is the fewest input and output channels, winoMinHW the fewest
+// output pixels per image, for which Forward uses Winograd: below them the
+// direct kernels measured as fast or faster (BenchmarkWinograd: at 1 thread
+// 126 vs 106 effective GFLOP/s on 256 channels at 8×8, no gain at 4×4 or at
+// 128 channels). winoTiles is the number of tiles per task (GEMM columns).
 var (
 	winoMinC  = 256
+	winoMinHW = 64
 	winoTiles = 64
 )
 
@@ -37,7 +40,7 @@ func useWinograd(p Params) bool {
 	return winoMinC > 0 && p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 &&
 		p.DilationH == 1 && p.DilationW == 1 &&
 		p.PadTop == 1 && p.PadBottom == 1 && p.PadLeft == 1 && p.PadRight == 1 &&
-		p.Cin >= winoMinC && p.Cout >= winoMinC
+		p.Cin >= winoMinC && p.Cout >= winoMinC && p.H*p.W >= winoMinHW
 }
 
 type winoConv[E float32 | float64] struct {
