@@ -131,34 +131,36 @@ func (c *Chart) Plot() (*plot.Plot, error) {
 	for _, h := range c.HLines {
 		ymin, ymax = math.Min(ymin, h.Y), math.Max(ymax, h.Y)
 	}
+	if math.IsInf(ymin, 1) {
+		ymin, ymax = 0, 1
+	}
 	for i, v := range c.VLines {
-		if math.IsInf(ymin, 1) {
-			ymin, ymax = 0, 1
-		}
-		l, err := plotter.NewLine(plotter.XYs{{X: v.X, Y: ymin}, {X: v.X, Y: ymax}})
-		if err != nil {
+		if err := refLine(p, i, v.Name, plotter.XYs{{X: v.X, Y: ymin}, {X: v.X, Y: ymax}}); err != nil {
 			return nil, err
-		}
-		l.Color = color.Gray{Y: uint8(60 + 40*(i%3))}
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(l)
-		if v.Name != "" {
-			p.Legend.Add(v.Name, l)
 		}
 	}
 	for i, h := range c.HLines {
-		l, err := plotter.NewLine(plotter.XYs{{X: xmin, Y: h.Y}, {X: xmax, Y: h.Y}})
-		if err != nil {
+		if err := refLine(p, len(c.VLines)+i, h.Name, plotter.XYs{{X: xmin, Y: h.Y}, {X: xmax, Y: h.Y}}); err != nil {
 			return nil, err
-		}
-		l.Color = color.Gray{Y: uint8(60 + 40*(i%3))}
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(l)
-		if h.Name != "" {
-			p.Legend.Add(h.Name, l)
 		}
 	}
 	return p, nil
+}
+
+// refLine draws the i-th reference line (dashed, a shade of gray) through
+// pts, with a legend entry when it has a name.
+func refLine(p *plot.Plot, i int, name string, pts plotter.XYs) error {
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
+	}
+	l.Color = color.Gray{Y: uint8(60 + 40*(i%3))}
+	l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(l)
+	if name != "" {
+		p.Legend.Add(name, l)
+	}
+	return nil
 }
 
 // legendCorner picks the corner of the plot area with the fewest data
