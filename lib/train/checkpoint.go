@@ -93,25 +93,24 @@ func decodeInto[T nn.Float](t *checkpoint.Tensor, dst []T) error {
 		if err != nil {
 			return err
 		}
-		if len(v) != len(dst) {
-			return fmt.Errorf("tensor %q has %d values, want %d", t.Name, len(v), len(dst))
-		}
-		for i, x := range v {
-			dst[i] = T(x)
-		}
+		return convertInto(t.Name, v, dst)
 	case checkpoint.F64:
 		v, err := t.Float64s()
 		if err != nil {
 			return err
 		}
-		if len(v) != len(dst) {
-			return fmt.Errorf("tensor %q has %d values, want %d", t.Name, len(v), len(dst))
-		}
-		for i, x := range v {
-			dst[i] = T(x)
-		}
-	default:
-		return fmt.Errorf("tensor %q has dtype %s, want F32 or F64", t.Name, t.DType)
+		return convertInto(t.Name, v, dst)
+	}
+	return fmt.Errorf("tensor %q has dtype %s, want F32 or F64", t.Name, t.DType)
+}
+
+// convertInto copies the values of tensor name into dst, converting them.
+func convertInto[S, T nn.Float](name string, v []S, dst []T) error {
+	if len(v) != len(dst) {
+		return fmt.Errorf("tensor %q has %d values, want %d", name, len(v), len(dst))
+	}
+	for i, x := range v {
+		dst[i] = T(x)
 	}
 	return nil
 }
