@@ -138,8 +138,12 @@ const (
 var directMaxPanels = 0
 
 // rawAMaxPanels: Gemm reads A in place (no packing) when op(B) has at most
-// this many NR-column panels and M is a multiple of MR.
-var rawAMaxPanels = 1
+// this many NR-column panels and M is a multiple of MR. Packing A is a
+// serial pass before the parallel part; with few column panels it costs
+// more than the strided reads it saves (measured with `repdyn bench gemm`,
+// 1 and 2 threads: 128^3 2T 141 -> 156 GFLOP/s, 2048x128x2048 and
+// 4096x64x1024 10-30% faster, 512x96x512 4-10%).
+var rawAMaxPanels = 4
 
 // pfDirectTiles: in direct mode the kernel prefetches B this many column
 // panels ahead.

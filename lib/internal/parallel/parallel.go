@@ -92,6 +92,9 @@ func worker() {
 }
 
 // poll waits up to spinFor for a batch without parking; nil if none came.
+// It does not yield the processor while it polls: a yielding worker goes to
+// the global run queue, where nothing wakes it when the next batch is sent,
+// and the caller then runs that batch alone.
 func poll() *batch {
 	var deadline time.Time
 	for i := 0; ; i++ {
@@ -107,7 +110,6 @@ func poll() *batch {
 			} else if now.After(deadline) {
 				return nil
 			}
-			runtime.Gosched()
 		}
 	}
 }
@@ -167,8 +169,30 @@ func RunThreads(n, maxThreads int, t Task) {
 		}
 	}
 	b.drain()
-	<-b.done
+	b.wait()
 	b.release()
+}
+
+// waitFor is how long the caller polls for the items other goroutines are
+// still computing before it parks: a parked caller is woken onto the
+// worker's processor and runs only when another one steals it.
+const waitFor = 100 * time.Microsecond
+
+// wait returns when every item has finished (after drain, so the items left
+// are running on other goroutines), consuming the done token.
+func (b *batch) wait() {
+	var deadline time.Time
+	for i := 0; len(b.done) == 0; i++ {
+		if i%64 == 0 {
+			now := time.Now()
+			if i == 0 {
+				deadline = now.Add(waitFor)
+			} else if now.After(deadline) {
+				break
+			}
+		}
+	}
+	<-b.done
 }
 
 // Func adapts a function to a Task. Converting a closure to Func allocates
