@@ -23,6 +23,21 @@ func roundUp(a, b int) int { return ceilDiv(a, b) * b }
 // formula). bias may be nil. With beta == 0, y is overwritten and never read.
 // x has length p.InputLen(), w p.WeightLen(), bias p.Cout, y p.OutputLen().
 func Forward[T Float](p Params, y, x, w, bias []T, beta T) error {
+	return ForwardThen(p, y, x, w, bias, beta, nil)
+}
+
+// Epilogue is work that ForwardThen runs on each part of the output as soon
+// as that part holds its final value, while it is still in cache (an
+// inference-mode batch norm, a residual add, a ReLU): Apply(img, c0, c1) is
+// called exactly once for every image img and every channel range of a
+// partition of [0, Cout), from any goroutine, possibly concurrently for
+// different parts. It must only touch data of its own part.
+type Epilogue interface {
+	Apply(img, c0, c1 int)
+}
+
+// ForwardThen is Forward followed by ep (nil: none), part by part.
+func ForwardThen[T Float](p Params, y, x, w, bias []T, beta T, ep Epilogue) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -36,9 +51,9 @@ func Forward[T Float](p Params, y, x, w, bias []T, beta T) error {
 		}
 	}
 	if unsafe.Sizeof(T(0)) == 4 {
-		forward(p, asE[float32](y), asE[float32](x), asE[float32](w), asE[float32](bias), float32(beta))
+		forward(p, asE[float32](y), asE[float32](x), asE[float32](w), asE[float32](bias), float32(beta), ep)
 	} else {
-		forward(p, asE[float64](y), asE[float64](x), asE[float64](w), asE[float64](bias), float64(beta))
+		forward(p, asE[float64](y), asE[float64](x), asE[float64](w), asE[float64](bias), float64(beta), ep)
 	}
 	return nil
 }
@@ -136,7 +151,8 @@ type gemmConv[E float32 | float64] struct {
 	out       []E // batch, rows*ho*wo per image
 	bias      []E
 	beta      E
-	splits    int      // tasks per image (groups of m tiles)
+	splits    int // tasks per image (groups of m tiles)
+	ep        Epilogue
 	rowKern   *kernels // row mode: store straight into out
 	blockRows int
 	scratch   int // bytes of per-task scratch
@@ -154,6 +170,9 @@ func (t *gemmConv[E]) Do(i int) {
 	if t.rowKern != nil {
 		t.rowTiles(img, t0, t1, xb)
 		putBuf(b)
+		if t.ep != nil {
+			t.ep.Apply(img, t0*mr, min(t1*mr, t.rows))
+		}
 		return
 	}
 	cb := take[E](b, (t1-t0)*t.kern.mr*t.ldc)
@@ -174,6 +193,9 @@ func (t *gemmConv[E]) Do(i int) {
 	}
 	unpack(g, t.out[(img*t.rows+r0)*hw:][:(r1-r0)*hw], cb, t.ldc, r1-r0, bias, t.beta)
 	putBuf(b)
+	if t.ep != nil {
+		t.ep.Apply(img, r0, r1)
+	}
 }
 
 // canRowMode reports whether the kernel can store straight into the output
@@ -255,14 +277,14 @@ func (g *geom) blockRows(size uintptr) int {
 }
 
 // runGemmConv runs the convolution; fill packs A (mtiles panels of k×mr).
-func runGemmConv[E float32 | float64](g geom, n, rows int, in, out, bias []E, beta E,
+func runGemmConv[E float32 | float64](g geom, n, rows int, in, out, bias []E, beta E, ep Epilogue,
 	fill func(apack []E, mr int)) {
 	kern := kernelsFor(unsafe.Sizeof(E(0)))
 	// Row mode with the full-width kernel wastes nothing; otherwise the
 	// transposed small-image kernel may beat the narrow row kernel and the
 	// padded-width path.
 	if rowKernels(&g, kern, rows, beta) != kern && useSmall(&g, kern, rows) {
-		runSmallConv(g, kern, n, rows, in, out, bias, beta, fill)
+		runSmallConv(g, kern, n, rows, in, out, bias, beta, ep, fill)
 		return
 	}
 	list := pick[*freeList[gemmConv[E]]](&gemmConvs32, &gemmConvs64)
@@ -283,7 +305,7 @@ func runGemmConv[E float32 | float64](g geom, n, rows int, in, out, bias []E, be
 	}
 	ldc := ntile * nr
 	*t = gemmConv[E]{g: g, kern: kern, n: n, rows: rows, mtiles: mtiles, ntile: ntile, ldc: ldc,
-		apack: apack, off: off, in: in, out: out, bias: bias, beta: beta, splits: splits,
+		apack: apack, off: off, in: in, out: out, bias: bias, beta: beta, splits: splits, ep: ep,
 		scratch: alignedBytes(g.xlen(ntile*nr), size) + alignedBytes(ceilDiv(mtiles, splits)*mr*ldc, size)}
 	t.rowKern = rowKernels(&g, kern, rows, beta)
 	t.blockRows = g.blockRows(size)
@@ -293,15 +315,15 @@ func runGemmConv[E float32 | float64](g geom, n, rows int, in, out, bias []E, be
 	putBuf(shared)
 }
 
-func forward[E float32 | float64](p Params, y, x, w, bias []E, beta E) {
+func forward[E float32 | float64](p Params, y, x, w, bias []E, beta E, ep Epilogue) {
 	g := newGeom(p.Cin, p.H, p.W, p.KH, p.KW, p.StrideH, p.StrideW, p.DilationH, p.DilationW,
 		p.PadTop, p.PadBottom, p.PadLeft, p.PadRight)
 	if useWinograd(p) {
-		runWinograd(p, y, x, w, bias, beta)
+		runWinograd(p, y, x, w, bias, beta, ep)
 		return
 	}
 	k := g.k
-	runGemmConv(g, p.N, p.Cout, x, y, bias, beta, func(apack []E, mr int) {
+	runGemmConv(g, p.N, p.Cout, x, y, bias, beta, ep, func(apack []E, mr int) {
 		for co := 0; co < roundUp(p.Cout, mr); co++ {
 			t, r := co/mr, co%mr
 			dst := apack[t*k*mr:]
@@ -337,7 +359,7 @@ func backwardData[E float32 | float64](p Params, dx, dy, w []E, beta E) {
 				}
 			}
 		}
-		runWinograd(New(p.N, p.Cout, ho, wo, p.Cin, 3, 1, 1), dx, dy, wt, nil, beta)
+		runWinograd(New(p.N, p.Cout, ho, wo, p.Cin, 3, 1, 1), dx, dy, wt, nil, beta, nil)
 		putBuf(b)
 		return
 	}
@@ -348,7 +370,7 @@ func backwardData[E float32 | float64](p Params, dx, dy, w []E, beta E) {
 		g := newGeom(p.Cout, ho, wo, p.KH, p.KW, 1, 1, p.DilationH, p.DilationW,
 			eh-p.PadTop, eh-p.PadBottom, ew-p.PadLeft, ew-p.PadRight)
 		k, khw := g.k, p.KH*p.KW
-		runGemmConv(g, p.N, p.Cin, dy, dx, nil, beta, func(apack []E, mr int) {
+		runGemmConv(g, p.N, p.Cin, dy, dx, nil, beta, nil, func(apack []E, mr int) {
 			for ci := 0; ci < roundUp(p.Cin, mr); ci++ {
 				t, r := ci/mr, ci%mr
 				dst := apack[t*k*mr:]

@@ -23,6 +23,7 @@ type smallConv[E float32 | float64] struct {
 	off              []int32
 	in, out, bias    []E
 	beta             E
+	ep               Epilogue
 	ximg, npos       int
 	scratch          int
 }
@@ -46,7 +47,7 @@ func useSmall(g *geom, kern *kernels, rows int) bool {
 	return effT > effStd+0.1
 }
 
-func runSmallConv[E float32 | float64](g geom, kern *kernels, n, rows int, in, out, bias []E, beta E,
+func runSmallConv[E float32 | float64](g geom, kern *kernels, n, rows int, in, out, bias []E, beta E, ep Epilogue,
 	fill func(apack []E, mr int)) {
 	size := unsafe.Sizeof(E(0))
 	nrT, mrT := kern.nrT, kern.mrT
@@ -70,7 +71,7 @@ func runSmallConv[E float32 | float64](g geom, kern *kernels, n, rows int, in, o
 	t := list.get()
 	*t = smallConv[E]{g: g, kern: kern, n: n, rows: rows, rowsPad: rowsPad, cpanels: cpanels,
 		group: group, nchunks: nchunks, csplit: csplit, apack: apack, off: off,
-		in: in, out: out, bias: bias, beta: beta, ximg: ximg, npos: npos,
+		in: in, out: out, bias: bias, beta: beta, ep: ep, ximg: ximg, npos: npos,
 		scratch: alignedBytes(group*ximg, size) + alignedBytes(npos, 4) + alignedBytes(npos*rowsPad, size)}
 	parallel.Run(nchunks*csplit, t)
 	*t = smallConv[E]{}
@@ -130,6 +131,9 @@ func (t *smallConv[E]) Do(i int) {
 					dst[j] = src[j*t.rowsPad] + bv + t.beta*dst[j]
 				}
 			}
+		}
+		if t.ep != nil {
+			t.ep.Apply(img0+gi, cp0*nrT, min(cp1*nrT, t.rows))
 		}
 	}
 	putBuf(b)

@@ -51,6 +51,7 @@ type winoConv[E float32 | float64] struct {
 	pa             *[16]gemm.PackedA[E]
 	x, y, bias     []E
 	beta           E
+	ep             Epilogue
 	scratch        int
 }
 
@@ -61,7 +62,7 @@ var (
 	winoPacked64 freeList[[16]gemm.PackedA[float64]]
 )
 
-func runWinograd[E float32 | float64](p Params, y, x, w, bias []E, beta E) {
+func runWinograd[E float32 | float64](p Params, y, x, w, bias []E, beta E, ep Epilogue) {
 	size := unsafe.Sizeof(E(0))
 	pool := pick[*freeList[[16]gemm.PackedA[E]]](&winoPacked32, &winoPacked64)
 	pa := pool.get()
@@ -100,7 +101,7 @@ func runWinograd[E float32 | float64](p Params, y, x, w, bias []E, beta E) {
 	list := pick[*freeList[winoConv[E]]](&winoConvs32, &winoConvs64)
 	t := list.get()
 	*t = winoConv[E]{p: p, th: th, tw: tw, perImg: perImg, group: group, ngroups: ngroups, gemmThreads: 1,
-		pa: pa, x: x, y: y, bias: bias, beta: beta,
+		pa: pa, x: x, y: y, bias: bias, beta: beta, ep: ep,
 		scratch: alignedBytes(16*p.Cin*nt, size) + alignedBytes(16*p.Cout*nt, size) + alignedBytes(8*(2*tw+2)+12*tw, size)}
 	if threads := parallel.Threads(); ngroups < threads {
 		t.gemmThreads = threads
@@ -131,6 +132,11 @@ func (t *winoConv[E]) Do(gi int) {
 	}
 	t.outputTransform(m, img0, gn, nt, rows)
 	putBuf(b)
+	if t.ep != nil {
+		for g := 0; g < gn; g++ {
+			t.ep.Apply(img0+g, 0, p.Cout)
+		}
+	}
 }
 
 // inputTransform writes V_ξ[ci][tile] = (Bᵀ d B)_ξ for the 4×4 input tile d

@@ -119,6 +119,21 @@ func (b *BatchNorm[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 // no residual). Backward still differentiates batch norm alone;
 // backwardInto differentiates through the ReLU.
 func (b *BatchNorm[T]) forwardFused(x *Tensor[T], mode Mode, res *Tensor[T], relu bool) (*Tensor[T], error) {
+	y, err := b.setup(x, mode, res, relu)
+	if err != nil {
+		return nil, err
+	}
+	b.task.runImages()
+	b.finish(mode)
+	return y, nil
+}
+
+// setup is forwardFused up to the pass over the data: it checks the shapes,
+// computes the statistics (in train mode from x, which must hold its
+// values; in eval mode from the running averages only) and readies b.task,
+// whose bnApply pass (runImages, or Apply part by part) then writes the
+// returned output. finish ends the pass.
+func (b *BatchNorm[T]) setup(x *Tensor[T], mode Mode, res *Tensor[T], relu bool) (*Tensor[T], error) {
 	os, err := b.OutShape(shapeOf(x))
 	if err != nil {
 		return nil, err
@@ -165,12 +180,15 @@ func (b *BatchNorm[T]) forwardFused(x *Tensor[T], mode Mode, res *Tensor[T], rel
 	t.op, t.x, t.y, t.res, t.relu = bnApply, xs, ys, rs, relu
 	t.n, t.c, t.hw = N, C, S
 	t.mean, t.invstd, t.gamma, t.beta = b.mean, b.invstd, b.Weight.Data, b.Bias.Data
-	t.runImages()
-	t.release()
+	return y, nil
+}
+
+// finish ends the pass readied by setup.
+func (b *BatchNorm[T]) finish(mode Mode) {
+	b.task.release()
 	if mode == Train {
 		b.NumBatchesTracked.Data[0]++
 	}
-	return y, nil
 }
 
 // fillXhat stores the normalized input of the last forward pass in b.xhat

@@ -102,20 +102,36 @@ func (t *bnTask[T]) Do(it int) {
 		o := r * hw
 		switch t.op {
 		case bnApply:
-			y := t.y[o : o+hw]
-			xhatRow(y, t.x[o:o+hw], t.mean[ch], t.invstd[ch])
-			vec.Axpb(y, y, t.gamma[ch], t.beta[ch])
-			if t.res != nil {
-				vec.Add(y, y, t.res[o:o+hw])
-			}
-			if t.relu {
-				vec.Relu(y, y)
-			}
+			t.applyRow(r)
 		case bnDx:
 			xh := t.scratch[it*hw : (it+1)*hw]
 			xhatRow(xh, t.x[o:o+hw], t.mean[ch], t.invstd[ch])
 			vec.Axpbyc(t.dx[o:o+hw], t.g[o:o+hw], xh, t.ca[ch], t.cb[ch], t.cc[ch])
 		}
+	}
+}
+
+// applyRow computes row r (image r/c, channel r%c) of the bnApply pass.
+func (t *bnTask[T]) applyRow(r int) {
+	ch, hw := r%t.c, t.hw
+	o := r * hw
+	y := t.y[o : o+hw]
+	xhatRow(y, t.x[o:o+hw], t.mean[ch], t.invstd[ch])
+	vec.Axpb(y, y, t.gamma[ch], t.beta[ch])
+	if t.res != nil {
+		vec.Add(y, y, t.res[o:o+hw])
+	}
+	if t.relu {
+		vec.Relu(y, y)
+	}
+}
+
+// Apply runs the bnApply pass on channels [c0, c1) of image img: the task
+// is the epilogue of the convolution that produces its input
+// (conv.Epilogue).
+func (t *bnTask[T]) Apply(img, c0, c1 int) {
+	for r := img*t.c + c0; r < img*t.c+c1; r++ {
+		t.applyRow(r)
 	}
 }
 

@@ -1,5 +1,7 @@
 package nn
 
+import "repdyn/lib/conv"
+
 // Conv2d is a 2-D convolution (cross-correlation) of NCHW inputs, PyTorch
 // nn.Conv2d semantics: weight [Out, In, K, K], optional bias [Out], stride,
 // zero padding and dilation (groups = 1).
@@ -78,20 +80,35 @@ func (c *Conv2d[T]) flops(in []int) int64 {
 }
 
 func (c *Conv2d[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
+	y, err := c.prepare(x)
+	if err != nil {
+		return nil, err
+	}
+	return y, c.run(y, nil)
+}
+
+// prepare checks x, records it for Backward and returns the output tensor
+// that run fills.
+func (c *Conv2d[T]) prepare(x *Tensor[T]) (*Tensor[T], error) {
 	g, err := c.geom(shapeOf(x))
 	if err != nil {
 		return nil, err
 	}
 	c.g, c.x = g, x
-	y := c.out.get(g.N, g.Cout, g.OH, g.OW)
+	return c.out.get(g.N, g.Cout, g.OH, g.OW), nil
+}
+
+// run computes the convolution of the prepared input into y, then ep (nil:
+// none) on each part of y as soon as it is final (conv.ForwardThen).
+func (c *Conv2d[T]) run(y *Tensor[T], ep conv.Epilogue) error {
 	var b []T
 	if c.Bias != nil {
 		b = c.Bias.Data
 	}
-	if err := c.ws.forward(g, dataOf(x), c.Weight.Data, b, dataOf(y), 0); err != nil {
-		return nil, layerError("Conv2d", c.name, "%v", err)
+	if err := c.ws.forwardThen(c.g, dataOf(c.x), c.Weight.Data, b, dataOf(y), 0, ep); err != nil {
+		return layerError("Conv2d", c.name, "%v", err)
 	}
-	return y, nil
+	return nil
 }
 
 func (c *Conv2d[T]) Backward(dy *Tensor[T]) (*Tensor[T], error) {

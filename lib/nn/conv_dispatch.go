@@ -14,10 +14,23 @@ func (g convGeom) params() conv.Params {
 
 // forward computes y = conv(x, wt) + b + beta*y (beta 0 or 1).
 func (w *convWork[T]) forward(g convGeom, x, wt, b, y []T, beta T) error {
+	return w.forwardThen(g, x, wt, b, y, beta, nil)
+}
+
+// forwardThen is forward followed by the epilogue ep (nil: none).
+func (w *convWork[T]) forwardThen(g convGeom, x, wt, b, y []T, beta T, ep conv.Epilogue) error {
 	if useRefConv {
-		return w.refForward(g, x, wt, b, y, beta)
+		if err := w.refForward(g, x, wt, b, y, beta); err != nil {
+			return err
+		}
+		if ep != nil {
+			for img := 0; img < g.N; img++ {
+				ep.Apply(img, 0, g.Cout)
+			}
+		}
+		return nil
 	}
-	return conv.Forward(g.params(), y, x, wt, b, beta)
+	return conv.ForwardThen(g.params(), y, x, wt, b, beta, ep)
 }
 
 // backwardWeights ADDS the weight (and bias) gradients into dw (db).

@@ -79,6 +79,9 @@ func (b *BasicBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 	if !b.fused {
 		return b.forwardLayers(x, mode)
 	}
+	if mode == Eval {
+		return b.forwardEval(x)
+	}
 	// relu(bn1(conv1 x)) and relu(bn2(conv2 h) + shortcut) in one pass each
 	h, err := b.Conv1.Forward(x, mode)
 	if err != nil {
@@ -103,6 +106,22 @@ func (b *BasicBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 		b.scratch().get(h.Numel())
 	}
 	return b.BN2.forwardFused(h, mode, sc, true)
+}
+
+// forwardEval is the fused forward pass in eval mode: each batch norm (with
+// the residual add and the ReLUs) runs as its convolution's epilogue.
+func (b *BasicBlock[T]) forwardEval(x *Tensor[T]) (*Tensor[T], error) {
+	h, err := convBNEval(b.Conv1, b.BN1, x, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	sc := x
+	if b.Downsample != nil {
+		if sc, err = b.Downsample.Forward(x, Eval); err != nil {
+			return nil, err
+		}
+	}
+	return convBNEval(b.Conv2, b.BN2, h, sc, true)
 }
 
 // forwardLayers runs the block's layers one by one (activations other than ReLU).

@@ -49,6 +49,19 @@ func (s *Sequential[T]) OutShape(in []int) ([]int, error) {
 func (s *Sequential[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 	var err error
 	for i := 0; i < len(s.Layers); i++ {
+		if c, bn := s.convBN(i, mode); c != nil {
+			// eval mode: the batch norm (and a ReLU after it) as the
+			// convolution's epilogue (convbn.go)
+			relu := s.fusedPair(i+1) != nil
+			if x, err = convBNEval(c, bn, x, nil, relu); err != nil {
+				return nil, err
+			}
+			i++
+			if relu {
+				i++
+			}
+			continue
+		}
 		if bn := s.fusedPair(i); bn != nil {
 			// batch norm followed by ReLU: one pass (see forwardFused)
 			if x, err = bn.forwardFused(x, mode, nil, true); err != nil {
@@ -62,6 +75,23 @@ func (s *Sequential[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 		}
 	}
 	return x, nil
+}
+
+// convBN returns layers i and i+1 if, in eval mode, they are a convolution
+// and a batch norm.
+func (s *Sequential[T]) convBN(i int, mode Mode) (*Conv2d[T], *BatchNorm[T]) {
+	if mode != Eval || i+1 >= len(s.Layers) {
+		return nil, nil
+	}
+	c, ok := s.Layers[i].(*Conv2d[T])
+	if !ok {
+		return nil, nil
+	}
+	bn, ok := s.Layers[i+1].(*BatchNorm[T])
+	if !ok {
+		return nil, nil
+	}
+	return c, bn
 }
 
 // fusedPair returns layer i if it is a batch norm followed by a ReLU.
