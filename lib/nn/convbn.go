@@ -9,6 +9,9 @@ package nn
 // the same as when they run one after the other, and so are the results,
 // bit for bit: Backward and the forward-mode JVP work after either.
 
+// fuseConvBN switches the fusion (tests compare both ways).
+var fuseConvBN = true
+
 // convBNEval computes relu?(bn(conv(x)) + res?) in eval mode (res nil: no
 // residual).
 func convBNEval[T Float](c *Conv2d[T], bn *BatchNorm[T], x, res *Tensor[T], relu bool) (*Tensor[T], error) {

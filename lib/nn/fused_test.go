@@ -134,6 +134,48 @@ func testFused[T Float](t *testing.T, tol float64) {
 	}
 }
 
+// TestConvBNEvalFusion checks that in eval mode running batch norm as the
+// convolution's epilogue changes nothing: output, input gradient and
+// parameter gradients are bit-identical to running the layers one after the
+// other.
+func TestConvBNEvalFusion(t *testing.T) {
+	defer func() { fuseConvBN = true }()
+	mk := map[string]func() Module[float32]{
+		"basic":      func() Module[float32] { return NewBasicBlock[float32]("b", 8, 8, 1) },
+		"basic-down": func() Module[float32] { return NewBasicBlock[float32]("b", 8, 16, 2) },
+		"seq": func() Module[float32] {
+			return NewSequential[float32]("", NewConv2d[float32]("c", 8, 8, 3, 1, 1, false), NewBatchNorm2d[float32]("bn", 8),
+				NewReLU[float32]("r"), NewBasicBlock[float32]("b0", 8, 8, 1), NewConv2d[float32]("c2", 8, 4, 1, 1, 0, true),
+				NewBatchNorm2d[float32]("bn2", 4))
+		},
+	}
+	for name, f := range mk {
+		// two copies of the model, so that no output buffer holds a
+		// result of the other run
+		m, m2 := f(), f()
+		fillParams(m, 11)
+		fillParams(m2, 11)
+		x := wrap(seqData[float32](4*8*12*12, 3), 4, 8, 12, 12)
+		os, err := m.OutShape(shapeOf(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dy := wrap(seqData[float32](prod(os), 5), os...)
+		fuseConvBN = false
+		apart := runBlock(t, m2, x, dy, Eval, false)
+		fuseConvBN = true
+		fused := runBlock(t, m, x, dy, Eval, false)
+		for _, c := range []struct {
+			what string
+			a, b []float32
+		}{{"output", fused.y, apart.y}, {"input gradient", fused.dx, apart.dx}, {"parameter gradients", fused.grads, apart.grads}} {
+			if !bitEqual(c.a, c.b) {
+				t.Errorf("%s: fused %s differs from the unfused one (max rel %.3g)", name, c.what, maxRel(c.a, c.b))
+			}
+		}
+	}
+}
+
 func TestFusedBlocks(t *testing.T) {
 	t.Run("float64", func(t *testing.T) { testFused[float64](t, 1e-12) })
 	t.Run("float32", func(t *testing.T) { testFused[float32](t, 1e-5) })

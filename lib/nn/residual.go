@@ -79,7 +79,7 @@ func (b *BasicBlock[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 	if !b.fused {
 		return b.forwardLayers(x, mode)
 	}
-	if mode == Eval {
+	if mode == Eval && fuseConvBN {
 		return b.forwardEval(x)
 	}
 	// relu(bn1(conv1 x)) and relu(bn2(conv2 h) + shortcut) in one pass each

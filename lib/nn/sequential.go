@@ -80,7 +80,7 @@ func (s *Sequential[T]) Forward(x *Tensor[T], mode Mode) (*Tensor[T], error) {
 // convBN returns layers i and i+1 if, in eval mode, they are a convolution
 // and a batch norm.
 func (s *Sequential[T]) convBN(i int, mode Mode) (*Conv2d[T], *BatchNorm[T]) {
-	if mode != Eval || i+1 >= len(s.Layers) {
+	if mode != Eval || !fuseConvBN || i+1 >= len(s.Layers) {
 		return nil, nil
 	}
 	c, ok := s.Layers[i].(*Conv2d[T])
