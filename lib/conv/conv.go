@@ -318,7 +318,7 @@ func runGemmConv[E float32 | float64](g geom, n, rows int, in, out, bias []E, be
 func forward[E float32 | float64](p Params, y, x, w, bias []E, beta E, ep Epilogue) {
 	g := newGeom(p.Cin, p.H, p.W, p.KH, p.KW, p.StrideH, p.StrideW, p.DilationH, p.DilationW,
 		p.PadTop, p.PadBottom, p.PadLeft, p.PadRight)
-	if useWinograd(p) {
+	if useWinograd(p, unsafe.Sizeof(E(0))) {
 		runWinograd(p, y, x, w, bias, beta, ep)
 		return
 	}
@@ -345,7 +345,7 @@ func forward[E float32 | float64](p Params, y, x, w, bias []E, beta E, ep Epilog
 
 func backwardData[E float32 | float64](p Params, dx, dy, w []E, beta E) {
 	_, _, ho, wo := p.OutputShape()
-	if useWinograd(p) {
+	if useWinograd(p, unsafe.Sizeof(E(0))) {
 		// The same geometry (3×3, pad 1): dx = Forward(dy) with the
 		// flipped, transposed kernel w'[ci][co] = w[co][ci] rotated by 180°.
 		size := unsafe.Sizeof(E(0))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"repdyn/lib/internal/cpu"
@@ -542,14 +543,14 @@ func TestWinograd(t *testing.T) {
 	shapes := []Params{New(3, 5, 7, 9, 6, 3, 1, 1), New(2, 3, 1, 1, 4, 3, 1, 1), New(5, 8, 8, 8, 16, 3, 1, 1),
 		New(4, 17, 4, 4, 9, 3, 1, 1), New(1, 2, 2, 3, 2, 3, 1, 1)}
 	for _, p := range testShapes(true) {
-		if useWinograd(p) {
+		if useWinograd(p, 4) {
 			shapes = append(shapes, p)
 		}
 	}
 	for _, tiles := range []int{1, 7, 128, 1 << 20} {
 		winoTiles = tiles
 		for i, p := range shapes {
-			if !useWinograd(p) {
+			if !useWinograd(p, 4) {
 				t.Fatalf("shape %v not eligible", p)
 			}
 			rr := reference(p, uint64(500+i))
@@ -575,6 +576,14 @@ func TestWinograd(t *testing.T) {
 					want[i] += 0.5
 				}
 				checkClose(t, "y64 (beta 0.5, no bias)", y64, want, rr.ay, 1e-13)
+				y32b := make([]float32, p.OutputLen())
+				for i := range y32b {
+					y32b[i] = 1
+				}
+				if err := Forward(p, y32b, x, w, nil, 0.5); err != nil {
+					t.Fatal(err)
+				}
+				checkClose(t, "y32 (beta 0.5, no bias)", y32b, want, rr.ay, 1e-5)
 				dx := make([]float32, p.InputLen())
 				for i := range dx {
 					dx[i] = float32(math.NaN())
@@ -595,9 +604,58 @@ func TestWinograd(t *testing.T) {
 		}
 	}
 	winoMinC, winoMinHW = 256, 64
-	if !useWinograd(New(128, 256, 8, 8, 256, 3, 1, 1)) || useWinograd(New(128, 128, 16, 16, 128, 3, 1, 1)) ||
-		useWinograd(New(128, 512, 4, 4, 512, 3, 1, 1)) ||
-		useWinograd(New(128, 128, 16, 16, 256, 3, 2, 1)) {
-		t.Error("Winograd should take ResNet-18's 3x3 stride-1 convs of 256+ channels only")
+	r18 := []Params{New(128, 64, 32, 32, 64, 3, 1, 1), New(128, 128, 16, 16, 128, 3, 1, 1),
+		New(128, 256, 8, 8, 256, 3, 1, 1), New(128, 512, 4, 4, 512, 3, 1, 1)}
+	r20 := []Params{New(128, 16, 32, 32, 16, 3, 1, 1), New(128, 32, 16, 16, 32, 3, 1, 1), New(128, 64, 8, 8, 64, 3, 1, 1)}
+	for _, p := range append(r20, New(128, 128, 16, 16, 256, 3, 2, 1), New(128, 64, 32, 32, 128, 1, 1, 0)) {
+		if useWinograd(p, 4) || useWinograd(p, 8) {
+			t.Errorf("Winograd should not take %v", p)
+		}
 	}
+	for _, p := range r18 {
+		scalar := p.Cin >= 256 && p.H*p.W >= 64
+		if got := useWinograd(p, 8); got != scalar {
+			t.Errorf("float64 %v: Winograd %v, want %v (scalar transforms: 256+ channels, 8x8+)", p, got, scalar)
+		}
+		if got, want := useWinograd(p, 4), scalar || winoRowKernels(); got != want {
+			t.Errorf("float32 %v: Winograd %v, want %v", p, got, want)
+		}
+	}
+}
+
+// TestWinogradVecBitIdentical checks that the vector row transforms give
+// exactly the scalar transforms' results.
+func TestWinogradVecBitIdentical(t *testing.T) {
+	if !winoRowKernels() {
+		t.Skip("no vector Winograd transforms at this level")
+	}
+	defer func(c, hw int) { winoMinC, winoMinHW = c, hw }(winoMinC, winoMinHW)
+	winoMinC, winoMinHW = 1, 0
+	for i, p := range []Params{New(3, 5, 7, 9, 6, 3, 1, 1), New(2, 16, 32, 32, 8, 3, 1, 1), New(4, 17, 4, 4, 9, 3, 1, 1),
+		New(2, 8, 31, 30, 4, 3, 1, 1), New(5, 8, 8, 8, 16, 3, 1, 1), New(1, 2, 2, 3, 2, 3, 1, 1)} {
+		rr := reference(p, uint64(700+i))
+		x, w, bias := conv64to[float32](rr.x), conv64to[float32](rr.w), conv64to[float32](rr.bias)
+		for _, beta := range []float32{0, 0.5} {
+			vecY := winoForward(t, p, x, w, bias, beta, false)
+			scalarY := winoForward(t, p, x, w, bias, beta, true)
+			if !slices.Equal(vecY, scalarY) {
+				t.Errorf("%v beta %v: vector transforms differ from the scalar ones", p, beta)
+			}
+		}
+	}
+}
+
+// winoForward runs Forward (Winograd) on a fixed starting y, with the
+// scalar transforms when scalar is set.
+func winoForward(t *testing.T, p Params, x, w, bias []float32, beta float32, scalar bool) []float32 {
+	defer func() { winoScalar = false }()
+	winoScalar = scalar
+	y := make([]float32, p.OutputLen())
+	for j := range y {
+		y[j] = float32(j%7) * 0.25
+	}
+	if err := Forward(p, y, x, w, bias, beta); err != nil {
+		t.Fatal(err)
+	}
+	return y
 }

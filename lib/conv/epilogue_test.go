@@ -45,7 +45,7 @@ func TestForwardThenEpilogue(t *testing.T) {
 			winoMinC = 1
 		}
 		for i, p := range shapes {
-			if wino && !useWinograd(p) {
+			if wino && !useWinograd(p, 4) {
 				continue
 			}
 			rr := reference(p, uint64(900+i))

@@ -98,3 +98,13 @@ func kernelsFor(size uintptr) *kernels {
 	}
 	return k64Go
 }
+
+//go:noescape
+func winoInF32AVX512(src unsafe.Pointer, ld, tw int, dst unsafe.Pointer, stride int)
+
+//go:noescape
+func winoOutF32AVX512(src unsafe.Pointer, stride, tw int, bias float32, dst unsafe.Pointer, ldy, n, two int)
+
+// winoRowKernels reports whether the vector Winograd row transforms
+// (winograd_amd64.s) run at this level.
+func winoRowKernels() bool { return cpu.Selected == cpu.AVX512 }

@@ -13,3 +13,13 @@ func kernelsFor(size uintptr) *kernels {
 	}
 	return k64Go
 }
+
+func winoRowKernels() bool { return false }
+
+func winoInF32AVX512(src unsafe.Pointer, ld, tw int, dst unsafe.Pointer, stride int) {
+	panic("conv: no Winograd assembly in this build")
+}
+
+func winoOutF32AVX512(src unsafe.Pointer, stride, tw int, bias float32, dst unsafe.Pointer, ldy, n, two int) {
+	panic("conv: no Winograd assembly in this build")
+}

@@ -24,24 +24,52 @@ import (
 // deterministic (fixed order everywhere) and differ from direct convolution
 // by round-off only.
 
-// winoMinC is the fewest input and output channels, winoMinHW the fewest
-// output pixels per image, for which Forward uses Winograd: below them the
-// direct kernels measured as fast or faster (BenchmarkWinograd: at 1 thread
-// 126 vs 106 effective GFLOP/s on 256 channels at 8×8, no gain at 4×4 or at
-// 128 channels). winoTiles is the number of tiles per task (GEMM columns).
+// When Forward uses Winograd: the transforms cost memory traffic in
+// proportion to (Cin + Cout) × pixels, the GEMMs save in proportion to
+// Cin × Cout × pixels, so it pays from some channel count on.
+// BenchmarkWinograd holds the measurements (1 and 2 threads, batch 128):
+//
+//   - with the vector row transforms (float32, AVX-512, images up to 32
+//     wide) it wins on every ResNet-18 stage (64 channels at 32×32: 135 vs
+//     107 effective GFLOP/s per thread; 128 at 16×16: 159 vs 110; 256 at
+//     8×8: 156 vs 106; 512 at 4×4: 123 vs 97) and loses on ResNet-20's
+//     (16, 32 and 64 channels at 32×32, 16×16, 8×8: 57-84 vs 85-91): it
+//     runs from winoVecMinC channels on (winoVecMinC64HW pixels with 64);
+//   - with the scalar Go transforms it only pays from winoMinC channels on
+//     images of winoMinHW pixels or more.
+//
+// winoTiles is the number of tiles per task (GEMM columns).
 var (
-	winoMinC  = 256
-	winoMinHW = 64
-	winoTiles = 64
+	winoMinC        = 256
+	winoMinHW       = 64
+	winoVecMinC     = 128
+	winoVecMinHW    = 16
+	winoVecMinC64HW = 1024
+	winoTiles       = 128
 )
 
-// useWinograd reports whether Forward runs p with Winograd.
-func useWinograd(p Params) bool {
-	return winoMinC > 0 && p.KH == 3 && p.KW == 3 && p.StrideH == 1 && p.StrideW == 1 &&
-		p.DilationH == 1 && p.DilationW == 1 &&
-		p.PadTop == 1 && p.PadBottom == 1 && p.PadLeft == 1 && p.PadRight == 1 &&
-		p.Cin >= winoMinC && p.Cout >= winoMinC && p.H*p.W >= winoMinHW
+// useWinograd reports whether Forward runs p with Winograd, for elements
+// of size bytes.
+func useWinograd(p Params, size uintptr) bool {
+	if winoMinC <= 0 || p.KH != 3 || p.KW != 3 || p.StrideH != 1 || p.StrideW != 1 ||
+		p.DilationH != 1 || p.DilationW != 1 ||
+		p.PadTop != 1 || p.PadBottom != 1 || p.PadLeft != 1 || p.PadRight != 1 {
+		return false
+	}
+	c, hw := min(p.Cin, p.Cout), p.H*p.W
+	if winoVec(p, size) && (c >= winoVecMinC && hw >= winoVecMinHW || c >= 64 && hw >= winoVecMinC64HW) {
+		return true
+	}
+	return c >= winoMinC && hw >= winoMinHW
 }
+
+// winoVec reports whether the vector row transforms run for p.
+func winoVec(p Params, size uintptr) bool {
+	return !winoScalar && winoRowKernels() && size == 4 && (p.W+1)/2 <= 16
+}
+
+// winoScalar forces the scalar transforms (tests compare the two).
+var winoScalar = false
 
 type winoConv[E float32 | float64] struct {
 	p              Params
@@ -102,7 +130,8 @@ func runWinograd[E float32 | float64](p Params, y, x, w, bias []E, beta E, ep Ep
 	t := list.get()
 	*t = winoConv[E]{p: p, th: th, tw: tw, perImg: perImg, group: group, ngroups: ngroups, gemmThreads: 1,
 		pa: pa, x: x, y: y, bias: bias, beta: beta, ep: ep,
-		scratch: alignedBytes(16*p.Cin*nt, size) + alignedBytes(16*p.Cout*nt, size) + alignedBytes(8*(2*tw+2)+12*tw, size)}
+		scratch: alignedBytes(16*p.Cin*nt, size) + alignedBytes(16*p.Cout*nt, size) + alignedBytes(8*(2*tw+2)+12*tw, size) +
+			alignedBytes((2*th+2)*2*winoLd, size)}
 	if threads := parallel.Threads(); ngroups < threads {
 		t.gemmThreads = threads
 		for i := 0; i < ngroups; i++ {
@@ -125,12 +154,22 @@ func (t *winoConv[E]) Do(gi int) {
 	v := take[E](b, 16*p.Cin*t.group*t.perImg)[:16*p.Cin*nt]
 	m := take[E](b, 16*p.Cout*t.group*t.perImg)[:16*p.Cout*nt]
 	rows := take[E](b, 8*(2*t.tw+2)+12*t.tw)
-	t.inputTransform(v, img0, gn, nt, rows)
+	eo := take[E](b, (2*t.th+2)*2*winoLd)
+	vec := winoVec(*p, unsafe.Sizeof(E(0)))
+	if vec {
+		t.inputTransformVec(asE[float32](v), img0, gn, nt, asE[float32](eo))
+	} else {
+		t.inputTransform(v, img0, gn, nt, rows)
+	}
 	for e := 0; e < 16; e++ {
 		gemm.GemmPackedAThreads(&t.pa[e], false, nt, 1, v[e*p.Cin*nt:(e+1)*p.Cin*nt], nt,
 			0, m[e*p.Cout*nt:(e+1)*p.Cout*nt], nt, t.gemmThreads)
 	}
-	t.outputTransform(m, img0, gn, nt, rows)
+	if vec {
+		t.outputTransformVec(asE[float32](m), img0, gn, nt, asE[float32](rows))
+	} else {
+		t.outputTransform(m, img0, gn, nt, rows)
+	}
 	putBuf(b)
 	if t.ep != nil {
 		for g := 0; g < gn; g++ {
@@ -183,6 +222,97 @@ func (t *winoConv[E]) inputTransform(v []E, img0, gn, nt int, buf []E) {
 						o1[tx] = b + c
 						o2[tx] = c - b
 						o3[tx] = b - d
+					}
+				}
+			}
+		}
+	}
+}
+
+// winoLd is the length of the even and odd halves of a deinterleaved input
+// row for the vector transforms (tw+1 <= 17 values, vector loads at +1).
+const winoLd = 32
+
+// inputTransformVec is inputTransform with the vector row kernel
+// (winograd_amd64.s; float32, tw <= 16): each input row is split once into
+// its odd and even columns, E[t] = x[2t-1] and O[t] = x[2t] (zero outside),
+// so that the four columns of tile t are E[t], O[t], E[t+1], O[t+1] and a
+// row of tiles is a few vector operations. Same operations in the same
+// order as inputTransform: bit-identical results.
+func (t *winoConv[E]) inputTransformVec(v []float32, img0, gn, nt int, eo []float32) {
+	p := &t.p
+	hw := p.H * p.W
+	x := asE[float32](t.x)
+	stride := p.Cin * nt * 4 // bytes between the planes ξ
+	nrows := 2*t.th + 2      // input rows -1 .. 2*th
+	for g := 0; g < gn; g++ {
+		for ci := 0; ci < p.Cin; ci++ {
+			plane := x[((img0+g)*p.Cin+ci)*hw:][:hw]
+			for ri := 0; ri < nrows; ri++ {
+				e := eo[ri*2*winoLd:][:t.tw+1]
+				o := eo[ri*2*winoLd+winoLd:][:t.tw+1]
+				ih := ri - 1
+				if ih < 0 || ih >= p.H {
+					clear(e)
+					clear(o)
+					continue
+				}
+				row := plane[ih*p.W : (ih+1)*p.W]
+				e[0] = 0
+				for j := 1; j < len(e); j++ {
+					if 2*j-1 < len(row) {
+						e[j] = row[2*j-1]
+					} else {
+						e[j] = 0
+					}
+				}
+				for j := range o {
+					if 2*j < len(row) {
+						o[j] = row[2*j]
+					} else {
+						o[j] = 0
+					}
+				}
+			}
+			out := v[ci*nt+g*t.perImg:]
+			for ty := 0; ty < t.th; ty++ {
+				winoInF32AVX512(unsafe.Pointer(&eo[2*ty*2*winoLd]), winoLd, t.tw, unsafe.Pointer(&out[ty*t.tw]), stride)
+			}
+		}
+	}
+}
+
+// outputTransformVec is outputTransform with the vector row kernel
+// (float32, tw <= 16), bit-identical to it. With beta != 0 the rows go
+// through buf (2*W values) and are accumulated as storeRow does.
+func (t *winoConv[E]) outputTransformVec(m []float32, img0, gn, nt int, buf []float32) {
+	p := &t.p
+	hw := p.H * p.W
+	y := asE[float32](t.y)
+	stride := p.Cout * nt * 4
+	for g := 0; g < gn; g++ {
+		for co := 0; co < p.Cout; co++ {
+			plane := y[((img0+g)*p.Cout+co)*hw:][:hw]
+			in := m[co*nt+g*t.perImg:]
+			var bv float32
+			if t.bias != nil {
+				bv = float32(t.bias[co])
+			}
+			for ty := 0; ty < t.th; ty++ {
+				two := 0
+				if 2*ty+1 < p.H {
+					two = 1
+				}
+				dst := plane[2*ty*p.W:]
+				if t.beta != 0 {
+					dst = buf[:2*p.W]
+				}
+				winoOutF32AVX512(unsafe.Pointer(&in[ty*t.tw]), stride, t.tw, bv, unsafe.Pointer(&dst[0]), 4*p.W, p.W, two)
+				if t.beta != 0 {
+					oh := 2 * ty
+					t.storeRow(asE[E](plane[oh*p.W:(oh+1)*p.W]), asE[E](dst[:p.W]))
+					if two != 0 {
+						t.storeRow(asE[E](plane[(oh+1)*p.W:(oh+2)*p.W]), asE[E](dst[p.W:2*p.W]))
 					}
 				}
 			}
