@@ -138,6 +138,19 @@ func packPlane[E float32 | float64](g *geom, pl, src []E, a, b int) {
 	if jhi < jlo {
 		jhi = jlo
 	}
+	if sw == 1 && jhi > jlo {
+		// Rows i with ih = i*sh + a - pt in [0, h) are consecutive: one
+		// kernel call for all of them (a loop of small copies and clears
+		// per row cost a tenth of ResNet-20's inference time).
+		ilo := max(0, ceilDiv(g.pt-a, g.sh))
+		ihi := min(g.hq, ceilDiv(h+g.pt-a, g.sh))
+		if ihi > ilo && padRows(unsafe.Pointer(&pl[ilo*wq]), unsafe.Pointer(&src[(ilo*g.sh+a-g.pt)*w+jlo+o]),
+			ihi-ilo, jhi-jlo, wq, jlo, g.sh*w, unsafe.Sizeof(E(0))) {
+			clear(pl[:ilo*wq])
+			clear(pl[ihi*wq : g.hq*wq])
+			return
+		}
+	}
 	for i := 0; i < g.hq; i++ {
 		row := pl[i*wq : (i+1)*wq]
 		ih := i*g.sh + a - g.pt

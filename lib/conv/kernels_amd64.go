@@ -108,3 +108,18 @@ func winoOutF32AVX512(src unsafe.Pointer, stride, tw int, bias float32, dst unsa
 // winoRowKernels reports whether the vector Winograd row transforms
 // (winograd_amd64.s) run at this level.
 func winoRowKernels() bool { return cpu.Selected == cpu.AVX512 }
+
+//go:noescape
+func padRowsAVX512(dst, src unsafe.Pointer, rows, n, wq, lpad, srcStride int)
+
+// padRows writes rows rows of wq elements into dst, each lpad zeros, n
+// elements of src (rows srcStride elements apart), zeros (false if no
+// kernel at this level; counts in elements of the given size).
+func padRows(dst, src unsafe.Pointer, rows, n, wq, lpad, srcStride int, size uintptr) bool {
+	if cpu.Selected != cpu.AVX512 {
+		return false
+	}
+	wpe := int(size / 4) // 4-byte words per element
+	padRowsAVX512(dst, src, rows, n*wpe, wq*wpe, lpad*wpe, srcStride*wpe)
+	return true
+}
