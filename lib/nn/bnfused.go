@@ -115,15 +115,12 @@ func (t *bnTask[T]) Do(it int) {
 func (t *bnTask[T]) applyRow(r int) {
 	ch, hw := r%t.c, t.hw
 	o := r * hw
-	y := t.y[o : o+hw]
-	xhatRow(y, t.x[o:o+hw], t.mean[ch], t.invstd[ch])
-	vec.Axpb(y, y, t.gamma[ch], t.beta[ch])
+	var res []T
 	if t.res != nil {
-		vec.Add(y, y, t.res[o:o+hw])
+		res = t.res[o : o+hw]
 	}
-	if t.relu {
-		vec.Relu(y, y)
-	}
+	// xhatRow, the affine map, the residual add and the ReLU in one pass
+	vec.BNApply(t.y[o:o+hw], t.x[o:o+hw], res, t.mean[ch], t.invstd[ch], t.gamma[ch], t.beta[ch], t.relu)
 }
 
 // Apply runs the bnApply pass on channels [c0, c1) of image img: the task
