@@ -82,7 +82,13 @@ const spinFor = 50 * time.Microsecond
 
 func worker() {
 	for {
-		b := poll()
+		var b *batch
+		if int(started.Load()) < runtime.GOMAXPROCS(0) {
+			// Polling holds a processor: only when the workers and the
+			// caller all have one (SetThreads above GOMAXPROCS, or
+			// GOMAXPROCS 1, would leave the caller waiting for it).
+			b = poll()
+		}
 		if b == nil {
 			b = <-work
 		}

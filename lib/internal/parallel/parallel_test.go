@@ -1,6 +1,7 @@
 package parallel
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 )
@@ -59,5 +60,20 @@ func TestSetThreads(t *testing.T) {
 	defer SetThreads(prev)
 	if Threads() != 3 {
 		t.Fatalf("Threads() = %d after SetThreads(3)", Threads())
+	}
+}
+
+// TestMoreThreadsThanProcs runs with more threads than processors (workers
+// then park instead of polling) and checks every item still runs once.
+func TestMoreThreadsThanProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for r := 0; r < 200; r++ {
+		c := &countTask{hits: make([]atomic.Int32, 37)}
+		RunThreads(len(c.hits), 4, c)
+		for i := range c.hits {
+			if h := c.hits[i].Load(); h != 1 {
+				t.Fatalf("round %d: item %d ran %d times", r, i, h)
+			}
+		}
 	}
 }
