@@ -94,31 +94,20 @@ func runWinograd[E float32 | float64](p Params, y, x, w, bias []E, beta E, ep Ep
 	size := unsafe.Sizeof(E(0))
 	pool := pick[*freeList[[16]gemm.PackedA[E]]](&winoPacked32, &winoPacked64)
 	pa := pool.get()
-	// U = G g Gᵀ for every (co, ci), stored as 16 matrices Cout×Cin.
+	// U = G g Gᵀ for every (co, ci), stored as 16 matrices Cout×Cin, then
+	// packed: both on the worker pool (for ResNet-18 this is 11M weights
+	// per forward pass).
 	cc := p.Cout * p.Cin
 	ub := getBuf(alignedBytes(16*cc, size))
 	u := take[E](ub, 16*cc)
-	for i := 0; i < cc; i++ {
-		g := w[i*9 : i*9+9]
-		var t [4][3]E // G g
-		for c := 0; c < 3; c++ {
-			g0, g1, g2 := g[c], g[3+c], g[6+c]
-			t[0][c] = g0
-			t[1][c] = (g0 + g1 + g2) / 2
-			t[2][c] = (g0 - g1 + g2) / 2
-			t[3][c] = g2
-		}
-		for r := 0; r < 4; r++ {
-			g0, g1, g2 := t[r][0], t[r][1], t[r][2]
-			u[(r*4+0)*cc+i] = g0
-			u[(r*4+1)*cc+i] = (g0 + g1 + g2) / 2
-			u[(r*4+2)*cc+i] = (g0 - g1 + g2) / 2
-			u[(r*4+3)*cc+i] = g2
-		}
-	}
-	for e := range pa {
-		pa[e].Pack(false, p.Cout, p.Cin, u[e*cc:(e+1)*cc], p.Cin)
-	}
+	wl := pick[*freeList[winoWeights[E]]](&winoWeights32, &winoWeights64)
+	wt := wl.get()
+	*wt = winoWeights[E]{w: w, u: u, cc: cc, chunk: max(256, ceilDiv(cc, 4*parallel.Threads()))}
+	parallel.Run(ceilDiv(cc, wt.chunk), wt)
+	wt.pack, wt.pa, wt.cout, wt.cin = true, pa, p.Cout, p.Cin
+	parallel.Run(16, wt)
+	*wt = winoWeights[E]{}
+	wl.put(wt)
 	putBuf(ub)
 
 	th, tw := (p.H+1)/2, (p.W+1)/2
@@ -143,6 +132,47 @@ func runWinograd[E float32 | float64](p Params, y, x, w, bias []E, beta E, ep Ep
 	*t = winoConv[E]{}
 	list.put(t)
 	pool.put(pa)
+}
+
+// winoWeights computes the weight transform U (items: chunks of chunk
+// (co, ci) pairs), then, with pack set, packs U_ξ (items: ξ).
+type winoWeights[E float32 | float64] struct {
+	w, u      []E
+	cc, chunk int
+	pack      bool
+	pa        *[16]gemm.PackedA[E]
+	cout, cin int
+}
+
+var (
+	winoWeights32 freeList[winoWeights[float32]]
+	winoWeights64 freeList[winoWeights[float64]]
+)
+
+func (t *winoWeights[E]) Do(item int) {
+	cc, u := t.cc, t.u
+	if t.pack {
+		t.pa[item].Pack(false, t.cout, t.cin, u[item*cc:(item+1)*cc], t.cin)
+		return
+	}
+	for i := item * t.chunk; i < min(cc, (item+1)*t.chunk); i++ {
+		g := (*[9]E)(t.w[i*9:])
+		var m [4][3]E // G g
+		for c := 0; c < 3; c++ {
+			g0, g1, g2 := g[c], g[3+c], g[6+c]
+			m[0][c] = g0
+			m[1][c] = (g0 + g1 + g2) / 2
+			m[2][c] = (g0 - g1 + g2) / 2
+			m[3][c] = g2
+		}
+		for r := 0; r < 4; r++ {
+			g0, g1, g2 := m[r][0], m[r][1], m[r][2]
+			u[(r*4+0)*cc+i] = g0
+			u[(r*4+1)*cc+i] = (g0 + g1 + g2) / 2
+			u[(r*4+2)*cc+i] = (g0 - g1 + g2) / 2
+			u[(r*4+3)*cc+i] = g2
+		}
+	}
 }
 
 func (t *winoConv[E]) Do(gi int) {
@@ -259,19 +289,21 @@ func (t *winoConv[E]) inputTransformVec(v []float32, img0, gn, nt int, eo []floa
 				}
 				row := plane[ih*p.W : (ih+1)*p.W]
 				e[0] = 0
-				for j := 1; j < len(e); j++ {
-					if 2*j-1 < len(row) {
-						e[j] = row[2*j-1]
-					} else {
-						e[j] = 0
+				half := p.W / 2 // O[t] = row[2t], E[t+1] = row[2t+1] for t < half
+				if p.W%16 != 0 || !deint32(unsafe.Pointer(&row[0]), unsafe.Pointer(&o[0]), unsafe.Pointer(&e[1]), p.W/16) {
+					o, e := o[:half], e[1:half+1]
+					for j := range o {
+						o[j] = row[2*j]
+						e[j] = row[2*j+1]
 					}
 				}
-				for j := range o {
-					if 2*j < len(row) {
-						o[j] = row[2*j]
-					} else {
-						o[j] = 0
-					}
+				if p.W%2 == 1 { // the last column is even: O[half] = row[W-1]
+					o[half] = row[p.W-1]
+				} else {
+					o[half] = 0
+				}
+				for j := half + 1; j < len(o); j++ {
+					o[j], e[j] = 0, 0
 				}
 			}
 			out := v[ci*nt+g*t.perImg:]
