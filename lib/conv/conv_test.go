@@ -541,6 +541,7 @@ func TestWinograd(t *testing.T) {
 	defer func(c, hw, n int) { winoMinC, winoMinHW, winoTiles = c, hw, n }(winoMinC, winoMinHW, winoTiles)
 	winoMinC, winoMinHW = 1, 0
 	shapes := []Params{New(3, 5, 7, 9, 6, 3, 1, 1), New(2, 3, 1, 1, 4, 3, 1, 1), New(5, 8, 8, 8, 16, 3, 1, 1),
+		New(3, 300, 4, 4, 9, 3, 1, 1), // two k blocks
 		New(4, 17, 4, 4, 9, 3, 1, 1), New(1, 2, 2, 3, 2, 3, 1, 1)}
 	for _, p := range testShapes(true) {
 		if useWinograd(p, 4) {
@@ -632,7 +633,7 @@ func TestWinogradVecBitIdentical(t *testing.T) {
 	defer func(c, hw int) { winoMinC, winoMinHW = c, hw }(winoMinC, winoMinHW)
 	winoMinC, winoMinHW = 1, 0
 	for i, p := range []Params{New(3, 5, 7, 9, 6, 3, 1, 1), New(2, 16, 32, 32, 8, 3, 1, 1), New(4, 17, 4, 4, 9, 3, 1, 1),
-		New(2, 8, 31, 30, 4, 3, 1, 1), New(5, 8, 8, 8, 16, 3, 1, 1), New(1, 2, 2, 3, 2, 3, 1, 1)} {
+		New(2, 8, 31, 30, 4, 3, 1, 1), New(5, 8, 8, 8, 16, 3, 1, 1), New(1, 2, 2, 3, 2, 3, 1, 1), New(3, 300, 4, 4, 9, 3, 1, 1)} {
 		rr := reference(p, uint64(700+i))
 		x, w, bias := conv64to[float32](rr.x), conv64to[float32](rr.w), conv64to[float32](rr.bias)
 		for _, beta := range []float32{0, 0.5} {

@@ -68,6 +68,12 @@ func winoVec(p Params, size uintptr) bool {
 	return !winoScalar && winoRowKernels() && size == 4 && (p.W+1)/2 <= 16
 }
 
+// winoNR is the GEMM's column panel width for E.
+func winoNR[E float32 | float64]() int {
+	_, nr := gemm.Tile[E]()
+	return nr
+}
+
 // winoScalar forces the scalar transforms (tests compare the two).
 var winoScalar = false
 
@@ -119,7 +125,7 @@ func runWinograd[E float32 | float64](p Params, y, x, w, bias []E, beta E, ep Ep
 	t := list.get()
 	*t = winoConv[E]{p: p, th: th, tw: tw, perImg: perImg, group: group, ngroups: ngroups, gemmThreads: 1,
 		pa: pa, x: x, y: y, bias: bias, beta: beta, ep: ep,
-		scratch: alignedBytes(16*p.Cin*nt, size) + alignedBytes(16*p.Cout*nt, size) + alignedBytes(8*(2*tw+2)+12*tw, size) +
+		scratch: alignedBytes(16*p.Cin*roundUp(nt, winoNR[E]()), size) + alignedBytes(16*p.Cout*nt, size) + alignedBytes(8*(2*tw+2)+12*tw, size) +
 			alignedBytes((2*th+2)*2*winoLd, size)}
 	if threads := parallel.Threads(); ngroups < threads {
 		t.gemmThreads = threads
@@ -181,19 +187,42 @@ func (t *winoConv[E]) Do(gi int) {
 	gn := min(t.group, p.N-img0)
 	nt := gn * t.perImg
 	b := getBuf(t.scratch)
-	v := take[E](b, 16*p.Cin*t.group*t.perImg)[:16*p.Cin*nt]
+	nr := winoNR[E]()
+	ncp := roundUp(nt, nr)
+	v := take[E](b, 16*p.Cin*roundUp(t.group*t.perImg, nr))
 	m := take[E](b, 16*p.Cout*t.group*t.perImg)[:16*p.Cout*nt]
 	rows := take[E](b, 8*(2*t.tw+2)+12*t.tw)
 	eo := take[E](b, (2*t.th+2)*2*winoLd)
 	vec := winoVec(*p, unsafe.Sizeof(E(0)))
-	if vec {
-		t.inputTransformVec(asE[float32](v), img0, gn, nt, asE[float32](eo))
+	// With the vector transforms on one goroutine, V_ξ is written straight
+	// in the GEMM's packed-B layout (a row of tiles never straddles an
+	// NR-column panel when tw divides NR): no packing pass.
+	if vec && t.gemmThreads == 1 && nr%t.tw == 0 {
+		t.inputTransformVec(asE[float32](v), img0, gn, nt, asE[float32](eo), ncp)
+		for e := 0; e < 16; e++ {
+			pa := &t.pa[e]
+			ve := v[e*p.Cin*ncp:][:p.Cin*ncp]
+			me := m[e*p.Cout*nt:][:p.Cout*nt]
+			for blk := 0; blk < pa.KBlocks(); blk++ {
+				k0, kc := pa.KBlock(blk)
+				beta := E(1)
+				if blk == 0 {
+					beta = 0
+				}
+				gemm.MacroKernel(pa, blk, 0, p.Cout, ve[k0*ncp:][:kc*ncp], nt, 1, beta, me, nt)
+			}
+		}
 	} else {
-		t.inputTransform(v, img0, gn, nt, rows)
-	}
-	for e := 0; e < 16; e++ {
-		gemm.GemmPackedAThreads(&t.pa[e], false, nt, 1, v[e*p.Cin*nt:(e+1)*p.Cin*nt], nt,
-			0, m[e*p.Cout*nt:(e+1)*p.Cout*nt], nt, t.gemmThreads)
+		v = v[:16*p.Cin*nt]
+		if vec {
+			t.inputTransformVec(asE[float32](v), img0, gn, nt, asE[float32](eo), 0)
+		} else {
+			t.inputTransform(v, img0, gn, nt, rows)
+		}
+		for e := 0; e < 16; e++ {
+			gemm.GemmPackedAThreads(&t.pa[e], false, nt, 1, v[e*p.Cin*nt:(e+1)*p.Cin*nt], nt,
+				0, m[e*p.Cout*nt:(e+1)*p.Cout*nt], nt, t.gemmThreads)
+		}
 	}
 	if vec {
 		t.outputTransformVec(asE[float32](m), img0, gn, nt, asE[float32](rows))
@@ -269,12 +298,20 @@ const winoLd = 32
 // so that the four columns of tile t are E[t], O[t], E[t+1], O[t+1] and a
 // row of tiles is a few vector operations. Same operations in the same
 // order as inputTransform: bit-identical results.
-func (t *winoConv[E]) inputTransformVec(v []float32, img0, gn, nt int, eo []float32) {
+//
+// With ncp > 0, V_ξ is written in the packed-B layout of lib/internal/gemm
+// for nt columns padded to ncp: k block by k block (the blocking of t.pa),
+// NR-column panels of kc rows each.
+func (t *winoConv[E]) inputTransformVec(v []float32, img0, gn, nt int, eo []float32, ncp int) {
 	p := &t.p
 	hw := p.H * p.W
 	x := asE[float32](t.x)
 	stride := p.Cin * nt * 4 // bytes between the planes ξ
-	nrows := 2*t.th + 2      // input rows -1 .. 2*th
+	nr := winoNR[E]()
+	if ncp > 0 {
+		stride = p.Cin * ncp * 4
+	}
+	nrows := 2*t.th + 2 // input rows -1 .. 2*th
 	for g := 0; g < gn; g++ {
 		for ci := 0; ci < p.Cin; ci++ {
 			plane := x[((img0+g)*p.Cin+ci)*hw:][:hw]
@@ -305,6 +342,17 @@ func (t *winoConv[E]) inputTransformVec(v []float32, img0, gn, nt int, eo []floa
 				for j := half + 1; j < len(o); j++ {
 					o[j], e[j] = 0, 0
 				}
+			}
+			if ncp > 0 {
+				blk := ci / t.pa[0].KBlockLen()
+				k0, kc := t.pa[0].KBlock(blk)
+				base := k0*ncp + (ci-k0)*nr
+				for ty := 0; ty < t.th; ty++ {
+					tile := g*t.perImg + ty*t.tw
+					o := base + tile/nr*kc*nr + tile%nr
+					winoInF32AVX512(unsafe.Pointer(&eo[2*ty*2*winoLd]), winoLd, t.tw, unsafe.Pointer(&v[o]), stride)
+				}
+				continue
 			}
 			out := v[ci*nt+g*t.perImg:]
 			for ty := 0; ty < t.th; ty++ {

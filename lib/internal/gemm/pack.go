@@ -81,6 +81,10 @@ func (pa *PackedA[T]) Tile() (mr, nr int) { return pa.p.mr, pa.p.nr }
 // KBlocks returns how many k blocks K is cut into.
 func (pa *PackedA[T]) KBlocks() int { return pa.nkb }
 
+// KBlockLen returns the length of every k block but the last (k block blk
+// starts at blk*KBlockLen()).
+func (pa *PackedA[T]) KBlockLen() int { return pa.kc }
+
 // KBlock returns the first column k0 and the length kc of k block blk.
 func (pa *PackedA[T]) KBlock(blk int) (k0, kc int) {
 	k0 = blk * pa.kc
