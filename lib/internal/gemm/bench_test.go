@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -136,4 +137,38 @@ func BenchmarkGonumSgemm1024(b *testing.B) {
 		gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, n, n, n, 1, a, n, bb, n, 0, c, n)
 	}
 	reportFlops(b, 2*float64(n*n*n), processCPU()-cpu0)
+}
+
+// BenchmarkSmallLatency times every call of small square products back to
+// back and reports the median and 90th percentile call times: for products
+// of tens of microseconds, how the worker pool hands out work shows in the
+// spread (a worker that is not running when a call starts leaves the call
+// to the caller alone).
+func BenchmarkSmallLatency(b *testing.B) {
+	defer parallel.SetThreads(0)
+	for _, n := range []int{128, 256} {
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("sq%d/T%d", n, th), func(b *testing.B) {
+				parallel.SetThreads(th)
+				a, bb, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
+				for i := range a {
+					a[i], bb[i] = float32(i%7)*0.1, float32(i%5)*0.1
+				}
+				Gemm(false, false, n, n, n, 1, a, n, bb, n, 0, c, n)
+				ts := make([]time.Duration, b.N)
+				b.ResetTimer()
+				for i := range ts {
+					t0 := time.Now()
+					Gemm(false, false, n, n, n, 1, a, n, bb, n, 0, c, n)
+					ts[i] = time.Since(t0)
+				}
+				b.StopTimer()
+				slices.Sort(ts)
+				flop := 2 * float64(n*n*n)
+				b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()*1e-9, "GFLOP/s")
+				b.ReportMetric(float64(ts[len(ts)/2].Nanoseconds())/1e3, "p50-us")
+				b.ReportMetric(float64(ts[len(ts)*9/10].Nanoseconds())/1e3, "p90-us")
+			})
+		}
+	}
 }
