@@ -85,20 +85,25 @@ func cpuSeconds() float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
-// BenchmarkR18Stages covers ResNet-18 (CIFAR) stages 2-4 at batch 128
-// (small images with many channels: the transposed small-image kernels).
+// benchStages are the stride-1 3×3 convolutions of ResNet-18 (CIFAR,
+// stages 1-4) and ResNet-20 (stages 1-3) at batch 128.
+var benchStages = []struct {
+	name string
+	p    Params
+}{
+	{"s1_64x32x32", New(128, 64, 32, 32, 64, 3, 1, 1)},
+	{"s2_128x16x16", New(128, 128, 16, 16, 128, 3, 1, 1)},
+	{"s3_256x8x8", New(128, 256, 8, 8, 256, 3, 1, 1)},
+	{"s4_512x4x4", New(128, 512, 4, 4, 512, 3, 1, 1)},
+	{"r20s1_16x32x32", New(128, 16, 32, 32, 16, 3, 1, 1)},
+	{"r20s2_32x16x16", New(128, 32, 16, 16, 32, 3, 1, 1)},
+	{"r20s3_64x8x8", New(128, 64, 8, 8, 64, 3, 1, 1)},
+}
+
+// BenchmarkR18Stages times benchStages forward and forward+backward with
+// the algorithms Forward picks.
 func BenchmarkR18Stages(b *testing.B) {
-	for _, s := range []struct {
-		name string
-		p    Params
-	}{
-		{"s2_128x16x16", New(128, 128, 16, 16, 128, 3, 1, 1)},
-		{"s3_256x8x8", New(128, 256, 8, 8, 256, 3, 1, 1)},
-		{"s4_512x4x4", New(128, 512, 4, 4, 512, 3, 1, 1)},
-		{"r20s1_16x32x32", New(128, 16, 32, 32, 16, 3, 1, 1)},
-		{"r20s2_32x16x16", New(128, 32, 16, 16, 32, 3, 1, 1)},
-		{"r20s3_64x8x8", New(128, 64, 8, 8, 64, 3, 1, 1)},
-	} {
+	for _, s := range benchStages {
 		for _, th := range []int{1, 2} {
 			for _, pass := range []string{"fwd", "fwdbwd"} {
 				b.Run(fmt.Sprintf("%s/%s/t%d", s.name, pass, th), func(b *testing.B) {
@@ -110,21 +115,10 @@ func BenchmarkR18Stages(b *testing.B) {
 }
 
 // BenchmarkWinograd compares Winograd (at several tiles per task) with the
-// direct kernels on the forward pass of ResNet-18's stride-1 3×3 convs.
+// direct kernels on the forward pass of benchStages.
 func BenchmarkWinograd(b *testing.B) {
 	defer func(c, hw, n int) { winoMinC, winoMinHW, winoTiles = c, hw, n }(winoMinC, winoMinHW, winoTiles)
-	for _, s := range []struct {
-		name string
-		p    Params
-	}{
-		{"s1_64x32x32", New(128, 64, 32, 32, 64, 3, 1, 1)},
-		{"s2_128x16x16", New(128, 128, 16, 16, 128, 3, 1, 1)},
-		{"s3_256x8x8", New(128, 256, 8, 8, 256, 3, 1, 1)},
-		{"s4_512x4x4", New(128, 512, 4, 4, 512, 3, 1, 1)},
-		{"r20s1_16x32x32", New(128, 16, 32, 32, 16, 3, 1, 1)},
-		{"r20s2_32x16x16", New(128, 32, 16, 16, 32, 3, 1, 1)},
-		{"r20s3_64x8x8", New(128, 64, 8, 8, 64, 3, 1, 1)},
-	} {
+	for _, s := range benchStages {
 		for _, tiles := range []int{0, 32, 64, 128, 256} {
 			name := fmt.Sprintf("tiles%d", tiles)
 			if tiles == 0 {
