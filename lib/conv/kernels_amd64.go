@@ -9,6 +9,7 @@ import (
 )
 
 //go:generate go run gen_asm.go
+//go:generate go run gen_wino.go
 
 //go:noescape
 func gemmF32AVX512(k int, a, b unsafe.Pointer, off *int32, c unsafe.Pointer, ldc, nt, bts, bvs, cts, cvs int)
