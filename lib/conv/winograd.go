@@ -30,11 +30,13 @@ import (
 // BenchmarkWinograd holds the measurements (1 and 2 threads, batch 128):
 //
 //   - with the vector row transforms (float32, AVX-512, images up to 32
-//     wide) it wins on every ResNet-18 stage (64 channels at 32×32: 135 vs
-//     107 effective GFLOP/s per thread; 128 at 16×16: 159 vs 110; 256 at
-//     8×8: 156 vs 106; 512 at 4×4: 123 vs 97) and loses on ResNet-20's
-//     (16, 32 and 64 channels at 32×32, 16×16, 8×8: 57-84 vs 85-91): it
-//     runs from winoVecMinC channels on (winoVecMinC64HW pixels with 64);
+//     wide) it wins on every ResNet-18 stage (effective GFLOP/s per thread,
+//     Winograd vs direct: 64 channels at 32×32: 153-165 vs 97; 128 at
+//     16×16: 159 vs 110; 256 at 8×8: 156-160 vs 106; 512 at 4×4: 123 vs 97)
+//     and loses on ResNet-20's (16, 32 and 64 channels at 32×32, 16×16,
+//     8×8: 75-95 vs 93-98): it runs from winoVecMinC channels on images of
+//     winoVecMinHW pixels or more, and with 64 channels on images of
+//     winoVecMinC64HW pixels or more;
 //   - with the scalar Go transforms it only pays from winoMinC channels on
 //     images of winoMinHW pixels or more.
 //
