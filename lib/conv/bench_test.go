@@ -9,6 +9,8 @@ import (
 	"repdyn/lib/internal/parallel"
 )
 
+// benchShapes are ResNet-20 and ResNet-18 (CIFAR) convolutions at batch
+// 128: every stride-1 3×3 stage, the stems and the downsampling convs.
 var benchShapes = []struct {
 	name string
 	p    Params
@@ -19,9 +21,14 @@ var benchShapes = []struct {
 	{"r20s3_64x8x8", New(128, 64, 8, 8, 64, 3, 1, 1)},
 	{"r20down_16to32s2", New(128, 16, 32, 32, 32, 3, 2, 1)},
 	{"r18s1_64x32x32", New(128, 64, 32, 32, 64, 3, 1, 1)},
+	{"r18s2_128x16x16", New(128, 128, 16, 16, 128, 3, 1, 1)},
+	{"r18s3_256x8x8", New(128, 256, 8, 8, 256, 3, 1, 1)},
+	{"r18s4_512x4x4", New(128, 512, 4, 4, 512, 3, 1, 1)},
 	{"r18down1x1_64to128s2", New(128, 64, 32, 32, 128, 1, 2, 0)},
 }
 
+// BenchmarkConv times benchShapes forward and forward+backward with the
+// algorithms Forward picks, at 1 and 2 threads.
 func BenchmarkConv(b *testing.B) {
 	for _, s := range benchShapes {
 		for _, th := range []int{1, 2} {
@@ -85,40 +92,15 @@ func cpuSeconds() float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
-// benchStages are the stride-1 3×3 convolutions of ResNet-18 (CIFAR,
-// stages 1-4) and ResNet-20 (stages 1-3) at batch 128.
-var benchStages = []struct {
-	name string
-	p    Params
-}{
-	{"s1_64x32x32", New(128, 64, 32, 32, 64, 3, 1, 1)},
-	{"s2_128x16x16", New(128, 128, 16, 16, 128, 3, 1, 1)},
-	{"s3_256x8x8", New(128, 256, 8, 8, 256, 3, 1, 1)},
-	{"s4_512x4x4", New(128, 512, 4, 4, 512, 3, 1, 1)},
-	{"r20s1_16x32x32", New(128, 16, 32, 32, 16, 3, 1, 1)},
-	{"r20s2_32x16x16", New(128, 32, 16, 16, 32, 3, 1, 1)},
-	{"r20s3_64x8x8", New(128, 64, 8, 8, 64, 3, 1, 1)},
-}
-
-// BenchmarkR18Stages times benchStages forward and forward+backward with
-// the algorithms Forward picks.
-func BenchmarkR18Stages(b *testing.B) {
-	for _, s := range benchStages {
-		for _, th := range []int{1, 2} {
-			for _, pass := range []string{"fwd", "fwdbwd"} {
-				b.Run(fmt.Sprintf("%s/%s/t%d", s.name, pass, th), func(b *testing.B) {
-					benchConv[float32](b, s.p, th, pass == "fwdbwd")
-				})
-			}
-		}
-	}
-}
-
 // BenchmarkWinograd compares Winograd (at several tiles per task) with the
-// direct kernels on the forward pass of benchStages.
+// direct kernels on the forward pass of the stride-1 3×3 stages of
+// benchShapes.
 func BenchmarkWinograd(b *testing.B) {
 	defer func(c, hw, n int) { winoMinC, winoMinHW, winoTiles = c, hw, n }(winoMinC, winoMinHW, winoTiles)
-	for _, s := range benchStages {
+	for _, s := range benchShapes {
+		if s.p.KH != 3 || s.p.StrideH != 1 || s.p.Cin < 16 {
+			continue
+		}
 		for _, tiles := range []int{0, 32, 64, 128, 256} {
 			name := fmt.Sprintf("tiles%d", tiles)
 			if tiles == 0 {
