@@ -35,19 +35,20 @@ import (
 //     16×16: 159 vs 110; 256 at 8×8: 156-160 vs 106; 512 at 4×4: 123 vs 97)
 //     and loses on ResNet-20's (16, 32 and 64 channels at 32×32, 16×16,
 //     8×8: 75-95 vs 93-98): it runs from winoVecMinC channels on images of
-//     winoVecMinHW pixels or more, and with 64 channels on images of
-//     winoVecMinC64HW pixels or more;
+//     winoVecMinHW pixels or more, and from winoVecMinCLarge channels on
+//     images of winoVecLargeHW pixels or more;
 //   - with the scalar Go transforms it only pays from winoMinC channels on
 //     images of winoMinHW pixels or more.
 //
 // winoTiles is the number of tiles per task (GEMM columns).
 var (
-	winoMinC        = 256
-	winoMinHW       = 64
-	winoVecMinC     = 128
-	winoVecMinHW    = 16
-	winoVecMinC64HW = 1024
-	winoTiles       = 128
+	winoMinC         = 256
+	winoMinHW        = 64
+	winoVecMinC      = 128
+	winoVecMinHW     = 16
+	winoVecMinCLarge = 64
+	winoVecLargeHW   = 1024
+	winoTiles        = 128
 )
 
 // useWinograd reports whether Forward runs p with Winograd, for elements
@@ -59,7 +60,7 @@ func useWinograd(p Params, size uintptr) bool {
 		return false
 	}
 	c, hw := min(p.Cin, p.Cout), p.H*p.W
-	if winoVec(p, size) && (c >= winoVecMinC && hw >= winoVecMinHW || c >= 64 && hw >= winoVecMinC64HW) {
+	if winoVec(p, size) && (c >= winoVecMinC && hw >= winoVecMinHW || c >= winoVecMinCLarge && hw >= winoVecLargeHW) {
 		return true
 	}
 	return c >= winoMinC && hw >= winoMinHW
