@@ -92,6 +92,10 @@ func pack[E float32 | float64](g *geom, dst, src []E) {
 		// many misses in flight.
 		touch(src)
 	}
+	if g.sh == 1 && g.sw == 1 && packStride1(g, dst, src) {
+		clear(dst[g.data:])
+		return
+	}
 	ra := 0
 	for a := 0; a < g.sh; a++ {
 		if !phaseUsed(a, g.sh, g.dh, g.kh) {
@@ -122,6 +126,20 @@ func pack[E float32 | float64](g *geom, dst, src []E) {
 	clear(dst[g.data:])
 }
 
+// packStride1 packs all the planes of a stride-1 image in one kernel call
+// (false if there is none for this geometry).
+func packStride1[E float32 | float64](g *geom, dst, src []E) bool {
+	// Columns j with iw = j - pl in [0, w) and rows i with ih = i - pt in
+	// [0, h) come from the image.
+	jlo, jhi := max(0, g.pl), min(g.wq, g.w+g.pl)
+	ilo, ihi := max(0, g.pt), min(g.hq, g.h+g.pt)
+	if jhi <= jlo || ihi <= ilo {
+		return false
+	}
+	return padPlanes(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[(ilo-g.pt)*g.w+jlo-g.pl]),
+		g.c, g.hq, ilo, ihi, g.wq, jlo, jhi-jlo, g.w, g.h*g.w, unsafe.Sizeof(E(0)))
+}
+
 func packPlane[E float32 | float64](g *geom, pl, src []E, a, b int) {
 	h, w, wq, sw := g.h, g.w, g.wq, g.sw
 	// Columns j with iw = j*sw + o in [0, w) come from the image.
@@ -140,14 +158,12 @@ func packPlane[E float32 | float64](g *geom, pl, src []E, a, b int) {
 	}
 	if sw == 1 && jhi > jlo {
 		// Rows i with ih = i*sh + a - pt in [0, h) are consecutive: one
-		// kernel call for all of them (a loop of small copies and clears
+		// kernel call for the plane (a loop of small copies and clears
 		// per row cost a tenth of ResNet-20's inference time).
 		ilo := max(0, ceilDiv(g.pt-a, g.sh))
 		ihi := min(g.hq, ceilDiv(h+g.pt-a, g.sh))
-		if ihi > ilo && padRows(unsafe.Pointer(&pl[ilo*wq]), unsafe.Pointer(&src[(ilo*g.sh+a-g.pt)*w+jlo+o]),
-			ihi-ilo, jhi-jlo, wq, jlo, g.sh*w, unsafe.Sizeof(E(0))) {
-			clear(pl[:ilo*wq])
-			clear(pl[ihi*wq : g.hq*wq])
+		if ihi > ilo && padPlanes(unsafe.Pointer(&pl[0]), unsafe.Pointer(&src[(ilo*g.sh+a-g.pt)*w+jlo+o]),
+			1, g.hq, ilo, ihi, wq, jlo, jhi-jlo, g.sh*w, 0, unsafe.Sizeof(E(0))) {
 			return
 		}
 	}

@@ -111,16 +111,36 @@ func winoOutF32AVX512(src unsafe.Pointer, stride, tw int, bias float32, dst unsa
 func winoRowKernels() bool { return cpu.Selected == cpu.AVX512 }
 
 //go:noescape
-func padRowsAVX512(dst, src unsafe.Pointer, rows, n, wq, lpad, srcStride int)
+func padPlanesAVX512(dst, src unsafe.Pointer, planes, hq, ilo, ihi, wq, lpad, srcStride, srcPlane int, masks *uint16, nch int)
 
-// padRows writes rows rows of wq elements into dst, each lpad zeros, n
-// elements of src (rows srcStride elements apart), zeros (false if no
-// kernel at this level; counts in elements of the given size).
-func padRows(dst, src unsafe.Pointer, rows, n, wq, lpad, srcStride int, size uintptr) bool {
-	if cpu.Selected != cpu.AVX512 {
+// padChunks bounds the row length (in 16-word chunks) of padPlanes.
+const padChunks = 64
+
+// padPlanes writes planes planes (one after the other in dst) of hq rows
+// of wq elements: rows i < ilo and i >= ihi are zeros; row i in [ilo, ihi)
+// is lpad zeros, the n elements at src + (i-ilo)*srcStride + p*srcPlane
+// (plane p), then zeros up to wq. It returns false, having written
+// nothing, if this level has no kernel for it or the rows are too long.
+// Counts in elements of the given size.
+func padPlanes(dst, src unsafe.Pointer, planes, hq, ilo, ihi, wq, lpad, n, srcStride, srcPlane int, size uintptr) bool {
+	wpe := int(size / 4) // 4-byte words per element
+	wq, lpad, n = wq*wpe, lpad*wpe, n*wpe
+	nch := (wq + 15) / 16
+	if cpu.Selected != cpu.AVX512 || nch > padChunks {
 		return false
 	}
-	wpe := int(size / 4) // 4-byte words per element
-	padRowsAVX512(dst, src, rows, n*wpe, wq*wpe, lpad*wpe, srcStride*wpe)
+	var masks [2 * padChunks]uint16
+	for j := 0; j < nch; j++ {
+		for b := 0; b < 16; b++ {
+			q := 16*j + b
+			if q >= lpad && q < lpad+n && q < wq {
+				masks[2*j] |= 1 << b
+			}
+			if q < wq {
+				masks[2*j+1] |= 1 << b
+			}
+		}
+	}
+	padPlanesAVX512(dst, src, planes, hq, ilo, ihi, wq, lpad, srcStride*wpe, srcPlane*wpe, &masks[0], nch)
 	return true
 }

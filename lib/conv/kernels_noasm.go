@@ -24,6 +24,6 @@ func winoOutF32AVX512(src unsafe.Pointer, stride, tw int, bias float32, dst unsa
 	panic("conv: no Winograd assembly in this build")
 }
 
-func padRows(dst, src unsafe.Pointer, rows, n, wq, lpad, srcStride int, size uintptr) bool {
+func padPlanes(dst, src unsafe.Pointer, planes, hq, ilo, ihi, wq, lpad, n, srcStride, srcPlane int, size uintptr) bool {
 	return false
 }

@@ -2,73 +2,86 @@
 
 #include "textflag.h"
 
-// func padRowsAVX512(dst, src unsafe.Pointer, rows, n, wq, lpad, srcStride int)
+// func padPlanesAVX512(dst, src unsafe.Pointer, planes, hq, ilo, ihi, wq, lpad, srcStride, srcPlane int, masks *uint16, nch int)
 //
-// For r < rows (all counts in 4-byte words): row r of dst (wq words at
-// dst + 4*r*wq) becomes lpad zeros, the n words at src + 4*r*srcStride,
-// then zeros up to wq (lpad + n <= wq). Bit copies: any element type.
-TEXT ·padRowsAVX512(SB), NOSPLIT, $0-56
+// All counts in 4-byte words (bit copies: any element type). dst holds
+// planes planes of hq rows of wq words, one after the other. Rows i < ilo
+// and i >= ihi of a plane become zeros; row i in [ilo, ihi) becomes lpad
+// zeros, the words of source row i-ilo (src + 4*((i-ilo)*srcStride +
+// p*srcPlane) in plane p), then zeros. Each row is written as nch chunks
+// of 16 words: chunk j is loaded from the source under the mask masks[2j]
+// (zeros elsewhere; masked-off lanes are never read, so the loads may
+// start before src) and stored under masks[2j+1] (the words < wq): one
+// load and one store per 64 bytes, no call per row or plane.
+TEXT ·padPlanesAVX512(SB), NOSPLIT, $0-96
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
-	MOVQ rows+16(FP), R8
-	MOVQ n+24(FP), R9
-	MOVQ wq+32(FP), R10
-	MOVQ lpad+40(FP), R11
-	MOVQ srcStride+48(FP), R12
-	SHLQ $2, R10
+	MOVQ planes+16(FP), R8
+	MOVQ hq+24(FP), R11
+	MOVQ wq+48(FP), R10
+	SHLQ $2, R10 // row bytes
+	MOVQ lpad+56(FP), AX
+	SHLQ $2, AX
+	SUBQ AX, SI // word q of a data row is read at SI + 4q
+	MOVQ srcStride+64(FP), R12
 	SHLQ $2, R12
+	MOVQ srcPlane+72(FP), R13
+	SHLQ $2, R13
+	MOVQ masks+80(FP), R14
+	MOVQ nch+88(FP), BX
 	VPXORD Z0, Z0, Z0
-	// K1: the last (partial) chunk of a row of wq words; K2: of n words
-	MOVQ R10, CX
-	SHRQ $2, CX
-	ANDQ $15, CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K1
-	MOVQ R9, CX
-	ANDQ $15, CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K2
-	LEAQ (DI)(R11*4), R11 // where the copied words start in row 0
-row:
+plane:
 	TESTQ R8, R8
 	JZ done
-	// zero the row: full chunks, then the tail under K1
-	MOVQ DI, AX
-	MOVQ R10, CX
-	SHRQ $6, CX
-	JZ ztail
-zloop:
-	VMOVUPS Z0, (AX)
-	ADDQ $64, AX
-	DECQ CX
-	JNZ zloop
-ztail:
-	VMOVUPS Z0, K1, (AX)
-	// copy n words
-	MOVQ SI, AX
-	MOVQ R11, BX
-	MOVQ R9, CX
-	SHRQ $4, CX
-	JZ ctail
-cloop:
-	VMOVUPS (AX), Z1
-	VMOVUPS Z1, (BX)
-	ADDQ $64, AX
-	ADDQ $64, BX
-	DECQ CX
-	JNZ cloop
-ctail:
-	VMOVUPS.Z (AX), K2, Z1
-	VMOVUPS Z1, K2, (BX)
+	MOVQ SI, DX // the source row
+	XORQ R9, R9 // the row
+row:
+	CMPQ R9, R11
+	JGE planeEnd
+	CMPQ R9, ilo+32(FP)
+	JLT zrow
+	CMPQ R9, ihi+40(FP)
+	JGE zrow
+	XORQ CX, CX
+dchunk:
+	KMOVW (R14)(CX*4), K1
+	MOVQ CX, AX
+	SHLQ $6, AX
+	VMOVUPS.Z (DX)(AX*1), K1, Z1
+	CMPW 2(R14)(CX*4), $0xffff
+	JNE dpart
+	VMOVUPS Z1, (DI)(AX*1)
+	INCQ CX
+	CMPQ CX, BX
+	JLT dchunk
+	ADDQ R12, DX
+	JMP next
+dpart:
+	KMOVW 2(R14)(CX*4), K2
+	VMOVUPS Z1, K2, (DI)(AX*1)
+	INCQ CX
+	CMPQ CX, BX
+	JLT dchunk
+	ADDQ R12, DX
+	JMP next
+zrow:
+	XORQ CX, CX
+zchunk:
+	KMOVW 2(R14)(CX*4), K2
+	MOVQ CX, AX
+	SHLQ $6, AX
+	VMOVUPS Z0, K2, (DI)(AX*1)
+	INCQ CX
+	CMPQ CX, BX
+	JLT zchunk
+next:
 	ADDQ R10, DI
-	ADDQ R10, R11
-	ADDQ R12, SI
-	DECQ R8
+	INCQ R9
 	JMP row
+planeEnd:
+	ADDQ R13, SI
+	DECQ R8
+	JMP plane
 done:
 	VZEROUPPER
 	RET

@@ -97,39 +97,36 @@ func (t *bnTask[T]) Do(it int) {
 		return
 	}
 	lo, hi := it*t.per, min((it+1)*t.per, t.n)
+	if t.op == bnApply {
+		for img := lo; img < hi; img++ {
+			t.Apply(img, 0, c)
+		}
+		return
+	}
 	for r := lo * c; r < hi*c; r++ {
 		ch := r % c
 		o := r * hw
-		switch t.op {
-		case bnApply:
-			t.applyRow(r)
-		case bnDx:
-			xh := t.scratch[it*hw : (it+1)*hw]
-			xhatRow(xh, t.x[o:o+hw], t.mean[ch], t.invstd[ch])
-			vec.Axpbyc(t.dx[o:o+hw], t.g[o:o+hw], xh, t.ca[ch], t.cb[ch], t.cc[ch])
-		}
+		xh := t.scratch[it*hw : (it+1)*hw]
+		xhatRow(xh, t.x[o:o+hw], t.mean[ch], t.invstd[ch])
+		vec.Axpbyc(t.dx[o:o+hw], t.g[o:o+hw], xh, t.ca[ch], t.cb[ch], t.cc[ch])
 	}
 }
 
-// applyRow computes row r (image r/c, channel r%c) of the bnApply pass.
-func (t *bnTask[T]) applyRow(r int) {
-	ch, hw := r%t.c, t.hw
-	o := r * hw
-	var res []T
-	if t.res != nil {
-		res = t.res[o : o+hw]
-	}
-	// xhatRow, the affine map, the residual add and the ReLU in one pass
-	vec.BNApply(t.y[o:o+hw], t.x[o:o+hw], res, t.mean[ch], t.invstd[ch], t.gamma[ch], t.beta[ch], t.relu)
-}
-
-// Apply runs the bnApply pass on channels [c0, c1) of image img: the task
-// is the epilogue of the convolution that produces its input
+// Apply runs the bnApply pass (xhat, the affine map, the residual add and
+// the ReLU in one pass) on channels [c0, c1) of image img: the task is the
+// epilogue of the convolution that produces its input
 // (conv.Epilogue).
 func (t *bnTask[T]) Apply(img, c0, c1 int) {
-	for r := img*t.c + c0; r < img*t.c+c1; r++ {
-		t.applyRow(r)
+	if c1 <= c0 {
+		return
 	}
+	hw := t.hw
+	o0, o1 := (img*t.c+c0)*hw, (img*t.c+c1)*hw
+	var res []T
+	if t.res != nil {
+		res = t.res[o0:o1]
+	}
+	vec.BNApplyRows(t.y[o0:o1], t.x[o0:o1], res, hw, t.mean[c0:c1], t.invstd[c0:c1], t.gamma[c0:c1], t.beta[c0:c1], t.relu)
 }
 
 // runImages runs an image-split op; it returns after all items are done.

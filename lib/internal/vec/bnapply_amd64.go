@@ -5,10 +5,12 @@ package vec
 import "repdyn/lib/internal/cpu"
 
 //go:noescape
-func bnApply32AVX512(dst, x, res *float32, n int, negMean, invstd, gamma, beta float32, flags int)
+func bnApplyRows32AVX512(dst, x, res *float32, hw, rows int, mean, invstd, gamma, beta *float32, flags int)
 
-// bnApply32 runs the one-pass kernel (false if none at this level).
-func bnApply32(dst, x, res []float32, negMean, invstd, gamma, beta float32, relu bool) bool {
+// bnApplyRows32 runs the one-pass kernel on rows rows of hw elements
+// (false if none at this level). res is nil or as long as dst; the
+// parameter slices hold at least rows values.
+func bnApplyRows32(dst, x, res []float32, hw int, mean, invstd, gamma, beta []float32, relu bool) bool {
 	if cpu.Selected != cpu.AVX512 {
 		return false
 	}
@@ -20,6 +22,6 @@ func bnApply32(dst, x, res []float32, negMean, invstd, gamma, beta float32, relu
 	if relu {
 		flags |= 2
 	}
-	bnApply32AVX512(&dst[0], &x[0], rp, len(dst), negMean, invstd, gamma, beta, flags)
+	bnApplyRows32AVX512(&dst[0], &x[0], rp, hw, len(dst)/hw, &mean[0], &invstd[0], &gamma[0], &beta[0], flags)
 	return true
 }

@@ -2,6 +2,6 @@
 
 package vec
 
-func bnApply32(dst, x, res []float32, negMean, invstd, gamma, beta float32, relu bool) bool {
+func bnApplyRows32(dst, x, res []float32, hw int, mean, invstd, gamma, beta []float32, relu bool) bool {
 	return false
 }
