@@ -149,28 +149,31 @@ func TestConvBNEvalFusion(t *testing.T) {
 				NewBatchNorm2d[float32]("bn2", 4))
 		},
 	}
-	for name, f := range mk {
-		// two copies of the model, so that no output buffer holds a
-		// result of the other run
-		m, m2 := f(), f()
-		fillParams(m, 11)
-		fillParams(m2, 11)
-		x := wrap(seqData[float32](4*8*12*12, 3), 4, 8, 12, 12)
-		os, err := m.OutShape(shapeOf(x))
-		if err != nil {
-			t.Fatal(err)
-		}
-		dy := wrap(seqData[float32](prod(os), 5), os...)
-		fuseConvBN = false
-		apart := runBlock(t, m2, x, dy, Eval, false)
-		fuseConvBN = true
-		fused := runBlock(t, m, x, dy, Eval, false)
-		for _, c := range []struct {
-			what string
-			a, b []float32
-		}{{"output", fused.y, apart.y}, {"input gradient", fused.dx, apart.dx}, {"parameter gradients", fused.grads, apart.grads}} {
-			if !bitEqual(c.a, c.b) {
-				t.Errorf("%s: fused %s differs from the unfused one (max rel %.3g)", name, c.what, maxRel(c.a, c.b))
+	// 12x12: tiles with junk columns; 16x16: row-mode kernels
+	for _, hw := range []int{12, 16} {
+		for name, f := range mk {
+			// two copies of the model, so that no output buffer holds a
+			// result of the other run
+			m, m2 := f(), f()
+			fillParams(m, 11)
+			fillParams(m2, 11)
+			x := wrap(seqData[float32](4*8*hw*hw, 3), 4, 8, hw, hw)
+			os, err := m.OutShape(shapeOf(x))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dy := wrap(seqData[float32](prod(os), 5), os...)
+			fuseConvBN = false
+			apart := runBlock(t, m2, x, dy, Eval, false)
+			fuseConvBN = true
+			fused := runBlock(t, m, x, dy, Eval, false)
+			for _, c := range []struct {
+				what string
+				a, b []float32
+			}{{"output", fused.y, apart.y}, {"input gradient", fused.dx, apart.dx}, {"parameter gradients", fused.grads, apart.grads}} {
+				if !bitEqual(c.a, c.b) {
+					t.Errorf("%s %dx%d: fused %s differs from the unfused one (max rel %.3g)", name, hw, hw, c.what, maxRel(c.a, c.b))
+				}
 			}
 		}
 	}
