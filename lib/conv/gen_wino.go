@@ -34,6 +34,10 @@ func main() {
 	interleave()
 	p("")
 	output()
+	p("")
+	input8()
+	p("")
+	output8()
 	if err := os.WriteFile("winograd_amd64.s", out.Bytes(), 0o644); err != nil {
 		panic(err)
 	}
@@ -192,6 +196,168 @@ func output() {
 		p("\tVMOVUPS Z%d, K3, 64%s", row.hi, row.addr)
 	}
 	p("done:")
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// Whole 8×8 planes (ResNet-20's last stage, ResNet-18's third): the 16
+// tiles of a plane fill the 16 lanes (lane 4*ty + tx), so a plane is one
+// straight run of register code with no row loop and no lane left empty.
+// The plane's rows 2i and 2i+1 are register R_i (Z0-Z3).
+
+// shuf writes [row q1 | row q2] of the plane into Z<dst> (rows -1 and 8
+// are zeros: Z31).
+func shuf(dst, q1, q2 int) {
+	src := func(q int) (reg string, lanes [2]int) {
+		if q < 0 || q > 7 {
+			return "Z31", [2]int{0, 1}
+		}
+		return fmt.Sprintf("Z%d", q/2), [2]int{2 * (q % 2), 2*(q%2) + 1}
+	}
+	r1, l1 := src(q1)
+	r2, l2 := src(q2)
+	imm := l1[0] | l1[1]<<2 | l2[0]<<4 | l2[1]<<6
+	p("\tVSHUFF32X4 $%d, %s, %s, Z%d", imm, r2, r1, dst)
+}
+
+func input8() {
+	p("// Input lanes: for tile lane L = 4ty+tx, the columns 2tx-1 (a), 2tx (b),")
+	p("// 2tx+1 (c), 2tx+2 (d) of a row pair [ty 0,1 | ty 2,3] (index 8ty + col).")
+	for q, off := range []int{-1, 0, 1, 2} {
+		for l := 0; l < 16; l++ {
+			ty, tx := l/4, l%4
+			idx := 8*ty + 2*tx + off
+			if idx < 0 || 2*tx+off > 7 {
+				idx = 0 // zeroed by the mask
+			}
+			p("DATA winoIdx8<>+%d(SB)/4, $%d", 64*q+4*l, idx)
+		}
+	}
+	p("GLOBL winoIdx8<>(SB), RODATA|NOPTR, $256")
+	p("")
+	p("// func winoIn8F32AVX512(src, dst unsafe.Pointer, stride int)")
+	p("//")
+	p("// src is an 8x8 input plane. For tile t = 4ty+tx and xi = 4k+l it stores")
+	p("// V_xi[t] = (B^T d B)[k][l] at dst + xi*stride + 4t (stride in bytes),")
+	p("// with the operations of winoConv.inputTransform in its order.")
+	p("TEXT ·winoIn8F32AVX512(SB), NOSPLIT, $0-24")
+	p("\tMOVQ src+0(FP), SI")
+	p("\tMOVQ dst+8(FP), DI")
+	p("\tMOVQ stride+16(FP), DX")
+	p("\tVPXORD Z31, Z31, Z31")
+	for i := 0; i < 4; i++ {
+		p("\tVMOVUPS %d(SI), Z%d", 64*i, i)
+	}
+	for q := 0; q < 4; q++ {
+		p("\tVMOVUPS winoIdx8<>+%d(SB), Z%d", 64*q, 24+q)
+	}
+	p("\tMOVL $0xeeee, AX")
+	p("\tKMOVW AX, K1 // a: tx != 0")
+	p("\tMOVL $0x7777, AX")
+	p("\tKMOVW AX, K2 // d: tx != 3")
+	// row pass: S_k of tile rows (0,1) in Z8-Z11, of (2,3) in Z12-Z15
+	for pair := 0; pair < 2; pair++ {
+		p("\t// tile rows %d and %d: d_r = [row 2ty-1+r of each], then s0 = d0-d2, s1 = d1+d2, s2 = d2-d1, s3 = d1-d3", 2*pair, 2*pair+1)
+		for r := 0; r < 4; r++ {
+			shuf(4+r, 4*pair-1+r, 4*pair+1+r)
+		}
+		b := 8 + 4*pair
+		p("\tVSUBPS Z6, Z4, Z%d", b)
+		p("\tVADDPS Z6, Z5, Z%d", b+1)
+		p("\tVSUBPS Z5, Z6, Z%d", b+2)
+		p("\tVSUBPS Z7, Z5, Z%d", b+3)
+	}
+	p("\t// column pass: o0 = a-c, o1 = b+c, o2 = c-b, o3 = b-d")
+	for k := 0; k < 4; k++ {
+		for q := 0; q < 4; q++ {
+			p("\tVMOVAPS Z%d, Z%d", 24+q, 16+q)
+			m := ""
+			switch q {
+			case 0:
+				m = ".Z"
+			case 3:
+				m = ".Z"
+			}
+			kreg := ""
+			if q == 0 {
+				kreg = "K1, "
+			} else if q == 3 {
+				kreg = "K2, "
+			}
+			p("\tVPERMI2PS%s Z%d, Z%d, %sZ%d", m, 12+k, 8+k, kreg, 16+q)
+		}
+		p("\tVSUBPS Z18, Z16, Z20")
+		p("\tVADDPS Z18, Z17, Z21")
+		p("\tVSUBPS Z17, Z18, Z22")
+		p("\tVSUBPS Z19, Z17, Z23")
+		for l := 0; l < 4; l++ {
+			p("\tVMOVUPS Z%d, (DI)", 20+l)
+			if k != 3 || l != 3 {
+				p("\tADDQ DX, DI")
+			}
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+func output8() {
+	p("// Output lanes: lane j of the register of output rows 2i, 2i+1 takes tile")
+	p("// 4i + (j%8)/2 of the even (j even) or odd (16+) column vector.")
+	for i := 0; i < 4; i++ {
+		for l := 0; l < 16; l++ {
+			idx := 4*i + (l%8)/2
+			if l%2 == 1 {
+				idx += 16
+			}
+			p("DATA winoOut8<>+%d(SB)/4, $%d", 64*i+4*l, idx)
+		}
+	}
+	p("GLOBL winoOut8<>(SB), RODATA|NOPTR, $256")
+	p("")
+	p("// func winoOut8F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer)")
+	p("//")
+	p("// src holds M_xi of the 16 tiles of an 8x8 output plane at src +")
+	p("// xi*stride (bytes). It stores the plane, Y = A^T M A + bias, at dst, with")
+	p("// the operations of winoConv.outputTransform in its order.")
+	p("TEXT ·winoOut8F32AVX512(SB), NOSPLIT, $0-32")
+	p("\tMOVQ src+0(FP), SI")
+	p("\tMOVQ stride+8(FP), DX")
+	p("\tVBROADCASTSS bias+16(FP), Z30")
+	p("\tMOVQ dst+24(FP), DI")
+	p("\t// qE_r = m_r0+m_r1+m_r2 (even output column), qO_r = m_r1-m_r2-m_r3")
+	for r := 0; r < 4; r++ {
+		for l := 0; l < 4; l++ {
+			p("\tVMOVUPS (SI), Z%d", l)
+			p("\tADDQ DX, SI")
+		}
+		p("\tVADDPS Z1, Z0, Z%d", 4+r)
+		p("\tVADDPS Z2, Z%d, Z%d", 4+r, 4+r)
+		p("\tVSUBPS Z2, Z1, Z%d", 8+r)
+		p("\tVSUBPS Z3, Z%d, Z%d", 8+r, 8+r)
+	}
+	p("\t// y0 = q0+q1+q2+bias, y1 = q1-q2-q3+bias (E: Z12, Z13; O: Z14, Z15)")
+	for _, s := range [][3]int{{4, 12, 13}, {8, 14, 15}} {
+		q, d0, d1 := s[0], s[1], s[2]
+		p("\tVADDPS Z%d, Z%d, Z%d", q+1, q, d0)
+		p("\tVADDPS Z%d, Z%d, Z%d", q+2, d0, d0)
+		p("\tVADDPS Z30, Z%d, Z%d", d0, d0)
+		p("\tVSUBPS Z%d, Z%d, Z%d", q+2, q+1, d1)
+		p("\tVSUBPS Z%d, Z%d, Z%d", q+3, d1, d1)
+		p("\tVADDPS Z30, Z%d, Z%d", d1, d1)
+	}
+	p("\tMOVL $0x00ff, AX")
+	p("\tKMOVW AX, K1 // row 2i")
+	p("\tMOVL $0xff00, AX")
+	p("\tKMOVW AX, K2 // row 2i+1")
+	for i := 0; i < 4; i++ {
+		p("\tVMOVUPS winoOut8<>+%d(SB), Z16", 64*i)
+		p("\tVMOVAPS Z16, Z17")
+		p("\tVPERMI2PS.Z Z14, Z12, K1, Z16")
+		p("\tVPERMI2PS.Z Z15, Z13, K2, Z17")
+		p("\tVORPS Z17, Z16, Z16")
+		p("\tVMOVUPS Z16, %d(DI)", 64*i)
+	}
 	p("\tVZEROUPPER")
 	p("\tRET")
 }

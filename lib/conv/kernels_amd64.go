@@ -106,6 +106,12 @@ func winoInF32AVX512(src unsafe.Pointer, ld, tw int, dst unsafe.Pointer, stride 
 //go:noescape
 func winoOutF32AVX512(src unsafe.Pointer, stride, tw int, bias float32, dst unsafe.Pointer, ldy, n, two int)
 
+//go:noescape
+func winoIn8F32AVX512(src, dst unsafe.Pointer, stride int)
+
+//go:noescape
+func winoOut8F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer)
+
 // winoRowKernels reports whether the vector Winograd row transforms
 // (winograd_amd64.s) run at this level.
 func winoRowKernels() bool { return cpu.Selected == cpu.AVX512 }

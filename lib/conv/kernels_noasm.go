@@ -24,6 +24,14 @@ func winoOutF32AVX512(src unsafe.Pointer, stride, tw int, bias float32, dst unsa
 	panic("conv: no Winograd assembly in this build")
 }
 
+func winoIn8F32AVX512(src, dst unsafe.Pointer, stride int) {
+	panic("conv: no Winograd assembly in this build")
+}
+
+func winoOut8F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer) {
+	panic("conv: no Winograd assembly in this build")
+}
+
 func padPlanes(dst, src unsafe.Pointer, planes, hq, ilo, ihi, wq, lpad, n, srcStride, srcPlane int, size uintptr) bool {
 	return false
 }

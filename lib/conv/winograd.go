@@ -37,6 +37,11 @@ import (
 //     8×8: 75-95 vs 93-98): it runs from winoVecMinC channels on images of
 //     winoVecMinHW pixels or more, and from winoVecMinCLarge channels on
 //     images of winoVecLargeHW pixels or more;
+//   - with the whole-plane transforms of 8×8 images it wins from
+//     winoPlane8MinC channels on (1 thread, effective GFLOP/s, Winograd vs
+//     direct: 8 channels 49 vs 69; 16: 126 vs 73; 32: 167 vs 82; 64
+//     (ResNet-20's last stage): 185-192 vs 104; 256 (ResNet-18's third):
+//     197-214 vs 107);
 //   - with the scalar Go transforms it only pays from winoMinC channels on
 //     images of winoMinHW pixels or more.
 //
@@ -48,6 +53,7 @@ var (
 	winoVecMinHW     = 16
 	winoVecMinCLarge = 64
 	winoVecLargeHW   = 1024
+	winoPlane8MinC   = 16
 	winoTiles        = 128
 )
 
@@ -60,6 +66,9 @@ func useWinograd(p Params, size uintptr) bool {
 		return false
 	}
 	c, hw := min(p.Cin, p.Cout), p.H*p.W
+	if winoPlane8(p, size) && c >= winoPlane8MinC {
+		return true
+	}
 	if winoVec(p, size) && (c >= winoVecMinC && hw >= winoVecMinHW || c >= winoVecMinCLarge && hw >= winoVecLargeHW) {
 		return true
 	}
@@ -69,6 +78,13 @@ func useWinograd(p Params, size uintptr) bool {
 // winoVec reports whether the vector row transforms run for p.
 func winoVec(p Params, size uintptr) bool {
 	return !winoScalar && winoRowKernels() && size == 4 && (p.W+1)/2 <= 16
+}
+
+// winoPlane8 reports whether the whole-plane transforms of 8×8 images run
+// for p (the 16 tiles of a plane in the 16 lanes: no row loop, no empty
+// lane).
+func winoPlane8(p Params, size uintptr) bool {
+	return winoVec(p, size) && p.H == 8 && p.W == 8
 }
 
 // winoNR is the GEMM's column panel width for E.
@@ -197,11 +213,17 @@ func (t *winoConv[E]) Do(gi int) {
 	rows := take[E](b, 8*(2*t.tw+2)+12*t.tw)
 	eo := take[E](b, (2*t.th+2)*2*winoLd)
 	vec := winoVec(*p, unsafe.Sizeof(E(0)))
+	plane8 := winoPlane8(*p, unsafe.Sizeof(E(0)))
 	// With the vector transforms on one goroutine, V_ξ is written straight
-	// in the GEMM's packed-B layout (a row of tiles never straddles an
-	// NR-column panel when tw divides NR): no packing pass.
-	if vec && t.gemmThreads == 1 && nr%t.tw == 0 {
-		t.inputTransformVec(asE[float32](v), img0, gn, nt, asE[float32](eo), ncp)
+	// in the GEMM's packed-B layout (a row of tiles, or the 16 tiles of an
+	// 8×8 plane, never straddles an NR-column panel when their count
+	// divides NR): no packing pass.
+	if vec && t.gemmThreads == 1 && nr%t.tw == 0 && (!plane8 || nr%16 == 0) {
+		if plane8 {
+			t.inputTransform8(asE[float32](v), img0, gn, nt, ncp)
+		} else {
+			t.inputTransformVec(asE[float32](v), img0, gn, nt, asE[float32](eo), ncp)
+		}
 		for e := 0; e < 16; e++ {
 			pa := &t.pa[e]
 			ve := v[e*p.Cin*ncp:][:p.Cin*ncp]
@@ -217,7 +239,9 @@ func (t *winoConv[E]) Do(gi int) {
 		}
 	} else {
 		v = v[:16*p.Cin*nt]
-		if vec {
+		if plane8 {
+			t.inputTransform8(asE[float32](v), img0, gn, nt, 0)
+		} else if vec {
 			t.inputTransformVec(asE[float32](v), img0, gn, nt, asE[float32](eo), 0)
 		} else {
 			t.inputTransform(v, img0, gn, nt, rows)
@@ -227,7 +251,9 @@ func (t *winoConv[E]) Do(gi int) {
 				0, m[e*p.Cout*nt:(e+1)*p.Cout*nt], nt, t.gemmThreads)
 		}
 	}
-	if vec {
+	if plane8 && t.beta == 0 {
+		t.outputTransform8(asE[float32](m), img0, gn, nt)
+	} else if vec {
 		t.outputTransformVec(asE[float32](m), img0, gn, nt, asE[float32](rows))
 	} else {
 		t.outputTransform(m, img0, gn, nt, rows)
@@ -361,6 +387,47 @@ func (t *winoConv[E]) inputTransformVec(v []float32, img0, gn, nt int, eo []floa
 			for ty := 0; ty < t.th; ty++ {
 				winoInF32AVX512(unsafe.Pointer(&eo[2*ty*2*winoLd]), winoLd, t.tw, unsafe.Pointer(&out[ty*t.tw]), stride)
 			}
+		}
+	}
+}
+
+// inputTransform8 is inputTransform for 8×8 images with the whole-plane
+// kernel (winoIn8F32AVX512; float32), bit-identical to it. ncp > 0: V_ξ in
+// the packed-B layout, as inputTransformVec writes it.
+func (t *winoConv[E]) inputTransform8(v []float32, img0, gn, nt, ncp int) {
+	p := &t.p
+	x := asE[float32](t.x)
+	nr := winoNR[E]()
+	stride := p.Cin * nt * 4 // bytes between the planes ξ
+	if ncp > 0 {
+		stride = p.Cin * ncp * 4
+	}
+	for g := 0; g < gn; g++ {
+		tile := g * t.perImg
+		for ci := 0; ci < p.Cin; ci++ {
+			o := ci*nt + tile
+			if ncp > 0 {
+				k0, kc := t.pa[0].KBlock(ci / t.pa[0].KBlockLen())
+				o = k0*ncp + (ci-k0)*nr + tile/nr*kc*nr + tile%nr
+			}
+			winoIn8F32AVX512(unsafe.Pointer(&x[((img0+g)*p.Cin+ci)*64]), unsafe.Pointer(&v[o]), stride)
+		}
+	}
+}
+
+// outputTransform8 is outputTransform for 8×8 images with the whole-plane
+// kernel (winoOut8F32AVX512; float32, beta == 0), bit-identical to it.
+func (t *winoConv[E]) outputTransform8(m []float32, img0, gn, nt int) {
+	p := &t.p
+	y := asE[float32](t.y)
+	stride := p.Cout * nt * 4
+	for g := 0; g < gn; g++ {
+		for co := 0; co < p.Cout; co++ {
+			var bv float32
+			if t.bias != nil {
+				bv = float32(t.bias[co])
+			}
+			winoOut8F32AVX512(unsafe.Pointer(&m[co*nt+g*t.perImg]), stride, bv, unsafe.Pointer(&y[((img0+g)*p.Cout+co)*64]))
 		}
 	}
 }

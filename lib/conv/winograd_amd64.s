@@ -271,3 +271,365 @@ hi:
 done:
 	VZEROUPPER
 	RET
+
+// Input lanes: for tile lane L = 4ty+tx, the columns 2tx-1 (a), 2tx (b),
+// 2tx+1 (c), 2tx+2 (d) of a row pair [ty 0,1 | ty 2,3] (index 8ty + col).
+DATA winoIdx8<>+0(SB)/4, $0
+DATA winoIdx8<>+4(SB)/4, $1
+DATA winoIdx8<>+8(SB)/4, $3
+DATA winoIdx8<>+12(SB)/4, $5
+DATA winoIdx8<>+16(SB)/4, $7
+DATA winoIdx8<>+20(SB)/4, $9
+DATA winoIdx8<>+24(SB)/4, $11
+DATA winoIdx8<>+28(SB)/4, $13
+DATA winoIdx8<>+32(SB)/4, $15
+DATA winoIdx8<>+36(SB)/4, $17
+DATA winoIdx8<>+40(SB)/4, $19
+DATA winoIdx8<>+44(SB)/4, $21
+DATA winoIdx8<>+48(SB)/4, $23
+DATA winoIdx8<>+52(SB)/4, $25
+DATA winoIdx8<>+56(SB)/4, $27
+DATA winoIdx8<>+60(SB)/4, $29
+DATA winoIdx8<>+64(SB)/4, $0
+DATA winoIdx8<>+68(SB)/4, $2
+DATA winoIdx8<>+72(SB)/4, $4
+DATA winoIdx8<>+76(SB)/4, $6
+DATA winoIdx8<>+80(SB)/4, $8
+DATA winoIdx8<>+84(SB)/4, $10
+DATA winoIdx8<>+88(SB)/4, $12
+DATA winoIdx8<>+92(SB)/4, $14
+DATA winoIdx8<>+96(SB)/4, $16
+DATA winoIdx8<>+100(SB)/4, $18
+DATA winoIdx8<>+104(SB)/4, $20
+DATA winoIdx8<>+108(SB)/4, $22
+DATA winoIdx8<>+112(SB)/4, $24
+DATA winoIdx8<>+116(SB)/4, $26
+DATA winoIdx8<>+120(SB)/4, $28
+DATA winoIdx8<>+124(SB)/4, $30
+DATA winoIdx8<>+128(SB)/4, $1
+DATA winoIdx8<>+132(SB)/4, $3
+DATA winoIdx8<>+136(SB)/4, $5
+DATA winoIdx8<>+140(SB)/4, $7
+DATA winoIdx8<>+144(SB)/4, $9
+DATA winoIdx8<>+148(SB)/4, $11
+DATA winoIdx8<>+152(SB)/4, $13
+DATA winoIdx8<>+156(SB)/4, $15
+DATA winoIdx8<>+160(SB)/4, $17
+DATA winoIdx8<>+164(SB)/4, $19
+DATA winoIdx8<>+168(SB)/4, $21
+DATA winoIdx8<>+172(SB)/4, $23
+DATA winoIdx8<>+176(SB)/4, $25
+DATA winoIdx8<>+180(SB)/4, $27
+DATA winoIdx8<>+184(SB)/4, $29
+DATA winoIdx8<>+188(SB)/4, $31
+DATA winoIdx8<>+192(SB)/4, $2
+DATA winoIdx8<>+196(SB)/4, $4
+DATA winoIdx8<>+200(SB)/4, $6
+DATA winoIdx8<>+204(SB)/4, $0
+DATA winoIdx8<>+208(SB)/4, $10
+DATA winoIdx8<>+212(SB)/4, $12
+DATA winoIdx8<>+216(SB)/4, $14
+DATA winoIdx8<>+220(SB)/4, $0
+DATA winoIdx8<>+224(SB)/4, $18
+DATA winoIdx8<>+228(SB)/4, $20
+DATA winoIdx8<>+232(SB)/4, $22
+DATA winoIdx8<>+236(SB)/4, $0
+DATA winoIdx8<>+240(SB)/4, $26
+DATA winoIdx8<>+244(SB)/4, $28
+DATA winoIdx8<>+248(SB)/4, $30
+DATA winoIdx8<>+252(SB)/4, $0
+GLOBL winoIdx8<>(SB), RODATA|NOPTR, $256
+
+// func winoIn8F32AVX512(src, dst unsafe.Pointer, stride int)
+//
+// src is an 8x8 input plane. For tile t = 4ty+tx and xi = 4k+l it stores
+// V_xi[t] = (B^T d B)[k][l] at dst + xi*stride + 4t (stride in bytes),
+// with the operations of winoConv.inputTransform in its order.
+TEXT ·winoIn8F32AVX512(SB), NOSPLIT, $0-24
+	MOVQ src+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ stride+16(FP), DX
+	VPXORD Z31, Z31, Z31
+	VMOVUPS 0(SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS 192(SI), Z3
+	VMOVUPS winoIdx8<>+0(SB), Z24
+	VMOVUPS winoIdx8<>+64(SB), Z25
+	VMOVUPS winoIdx8<>+128(SB), Z26
+	VMOVUPS winoIdx8<>+192(SB), Z27
+	MOVL $0xeeee, AX
+	KMOVW AX, K1 // a: tx != 0
+	MOVL $0x7777, AX
+	KMOVW AX, K2 // d: tx != 3
+	// tile rows 0 and 1: d_r = [row 2ty-1+r of each], then s0 = d0-d2, s1 = d1+d2, s2 = d2-d1, s3 = d1-d3
+	VSHUFF32X4 $228, Z0, Z31, Z4
+	VSHUFF32X4 $68, Z1, Z0, Z5
+	VSHUFF32X4 $238, Z1, Z0, Z6
+	VSHUFF32X4 $68, Z2, Z1, Z7
+	VSUBPS Z6, Z4, Z8
+	VADDPS Z6, Z5, Z9
+	VSUBPS Z5, Z6, Z10
+	VSUBPS Z7, Z5, Z11
+	// tile rows 2 and 3: d_r = [row 2ty-1+r of each], then s0 = d0-d2, s1 = d1+d2, s2 = d2-d1, s3 = d1-d3
+	VSHUFF32X4 $238, Z2, Z1, Z4
+	VSHUFF32X4 $68, Z3, Z2, Z5
+	VSHUFF32X4 $238, Z3, Z2, Z6
+	VSHUFF32X4 $68, Z31, Z3, Z7
+	VSUBPS Z6, Z4, Z12
+	VADDPS Z6, Z5, Z13
+	VSUBPS Z5, Z6, Z14
+	VSUBPS Z7, Z5, Z15
+	// column pass: o0 = a-c, o1 = b+c, o2 = c-b, o3 = b-d
+	VMOVAPS Z24, Z16
+	VPERMI2PS.Z Z12, Z8, K1, Z16
+	VMOVAPS Z25, Z17
+	VPERMI2PS Z12, Z8, Z17
+	VMOVAPS Z26, Z18
+	VPERMI2PS Z12, Z8, Z18
+	VMOVAPS Z27, Z19
+	VPERMI2PS.Z Z12, Z8, K2, Z19
+	VSUBPS Z18, Z16, Z20
+	VADDPS Z18, Z17, Z21
+	VSUBPS Z17, Z18, Z22
+	VSUBPS Z19, Z17, Z23
+	VMOVUPS Z20, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z21, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z22, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z23, (DI)
+	ADDQ DX, DI
+	VMOVAPS Z24, Z16
+	VPERMI2PS.Z Z13, Z9, K1, Z16
+	VMOVAPS Z25, Z17
+	VPERMI2PS Z13, Z9, Z17
+	VMOVAPS Z26, Z18
+	VPERMI2PS Z13, Z9, Z18
+	VMOVAPS Z27, Z19
+	VPERMI2PS.Z Z13, Z9, K2, Z19
+	VSUBPS Z18, Z16, Z20
+	VADDPS Z18, Z17, Z21
+	VSUBPS Z17, Z18, Z22
+	VSUBPS Z19, Z17, Z23
+	VMOVUPS Z20, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z21, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z22, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z23, (DI)
+	ADDQ DX, DI
+	VMOVAPS Z24, Z16
+	VPERMI2PS.Z Z14, Z10, K1, Z16
+	VMOVAPS Z25, Z17
+	VPERMI2PS Z14, Z10, Z17
+	VMOVAPS Z26, Z18
+	VPERMI2PS Z14, Z10, Z18
+	VMOVAPS Z27, Z19
+	VPERMI2PS.Z Z14, Z10, K2, Z19
+	VSUBPS Z18, Z16, Z20
+	VADDPS Z18, Z17, Z21
+	VSUBPS Z17, Z18, Z22
+	VSUBPS Z19, Z17, Z23
+	VMOVUPS Z20, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z21, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z22, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z23, (DI)
+	ADDQ DX, DI
+	VMOVAPS Z24, Z16
+	VPERMI2PS.Z Z15, Z11, K1, Z16
+	VMOVAPS Z25, Z17
+	VPERMI2PS Z15, Z11, Z17
+	VMOVAPS Z26, Z18
+	VPERMI2PS Z15, Z11, Z18
+	VMOVAPS Z27, Z19
+	VPERMI2PS.Z Z15, Z11, K2, Z19
+	VSUBPS Z18, Z16, Z20
+	VADDPS Z18, Z17, Z21
+	VSUBPS Z17, Z18, Z22
+	VSUBPS Z19, Z17, Z23
+	VMOVUPS Z20, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z21, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z22, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z23, (DI)
+	VZEROUPPER
+	RET
+
+// Output lanes: lane j of the register of output rows 2i, 2i+1 takes tile
+// 4i + (j%!)(MISSING)/2 of the even (j even) or odd (16+) column vector.
+DATA winoOut8<>+0(SB)/4, $0
+DATA winoOut8<>+4(SB)/4, $16
+DATA winoOut8<>+8(SB)/4, $1
+DATA winoOut8<>+12(SB)/4, $17
+DATA winoOut8<>+16(SB)/4, $2
+DATA winoOut8<>+20(SB)/4, $18
+DATA winoOut8<>+24(SB)/4, $3
+DATA winoOut8<>+28(SB)/4, $19
+DATA winoOut8<>+32(SB)/4, $0
+DATA winoOut8<>+36(SB)/4, $16
+DATA winoOut8<>+40(SB)/4, $1
+DATA winoOut8<>+44(SB)/4, $17
+DATA winoOut8<>+48(SB)/4, $2
+DATA winoOut8<>+52(SB)/4, $18
+DATA winoOut8<>+56(SB)/4, $3
+DATA winoOut8<>+60(SB)/4, $19
+DATA winoOut8<>+64(SB)/4, $4
+DATA winoOut8<>+68(SB)/4, $20
+DATA winoOut8<>+72(SB)/4, $5
+DATA winoOut8<>+76(SB)/4, $21
+DATA winoOut8<>+80(SB)/4, $6
+DATA winoOut8<>+84(SB)/4, $22
+DATA winoOut8<>+88(SB)/4, $7
+DATA winoOut8<>+92(SB)/4, $23
+DATA winoOut8<>+96(SB)/4, $4
+DATA winoOut8<>+100(SB)/4, $20
+DATA winoOut8<>+104(SB)/4, $5
+DATA winoOut8<>+108(SB)/4, $21
+DATA winoOut8<>+112(SB)/4, $6
+DATA winoOut8<>+116(SB)/4, $22
+DATA winoOut8<>+120(SB)/4, $7
+DATA winoOut8<>+124(SB)/4, $23
+DATA winoOut8<>+128(SB)/4, $8
+DATA winoOut8<>+132(SB)/4, $24
+DATA winoOut8<>+136(SB)/4, $9
+DATA winoOut8<>+140(SB)/4, $25
+DATA winoOut8<>+144(SB)/4, $10
+DATA winoOut8<>+148(SB)/4, $26
+DATA winoOut8<>+152(SB)/4, $11
+DATA winoOut8<>+156(SB)/4, $27
+DATA winoOut8<>+160(SB)/4, $8
+DATA winoOut8<>+164(SB)/4, $24
+DATA winoOut8<>+168(SB)/4, $9
+DATA winoOut8<>+172(SB)/4, $25
+DATA winoOut8<>+176(SB)/4, $10
+DATA winoOut8<>+180(SB)/4, $26
+DATA winoOut8<>+184(SB)/4, $11
+DATA winoOut8<>+188(SB)/4, $27
+DATA winoOut8<>+192(SB)/4, $12
+DATA winoOut8<>+196(SB)/4, $28
+DATA winoOut8<>+200(SB)/4, $13
+DATA winoOut8<>+204(SB)/4, $29
+DATA winoOut8<>+208(SB)/4, $14
+DATA winoOut8<>+212(SB)/4, $30
+DATA winoOut8<>+216(SB)/4, $15
+DATA winoOut8<>+220(SB)/4, $31
+DATA winoOut8<>+224(SB)/4, $12
+DATA winoOut8<>+228(SB)/4, $28
+DATA winoOut8<>+232(SB)/4, $13
+DATA winoOut8<>+236(SB)/4, $29
+DATA winoOut8<>+240(SB)/4, $14
+DATA winoOut8<>+244(SB)/4, $30
+DATA winoOut8<>+248(SB)/4, $15
+DATA winoOut8<>+252(SB)/4, $31
+GLOBL winoOut8<>(SB), RODATA|NOPTR, $256
+
+// func winoOut8F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer)
+//
+// src holds M_xi of the 16 tiles of an 8x8 output plane at src +
+// xi*stride (bytes). It stores the plane, Y = A^T M A + bias, at dst, with
+// the operations of winoConv.outputTransform in its order.
+TEXT ·winoOut8F32AVX512(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ stride+8(FP), DX
+	VBROADCASTSS bias+16(FP), Z30
+	MOVQ dst+24(FP), DI
+	// qE_r = m_r0+m_r1+m_r2 (even output column), qO_r = m_r1-m_r2-m_r3
+	VMOVUPS (SI), Z0
+	ADDQ DX, SI
+	VMOVUPS (SI), Z1
+	ADDQ DX, SI
+	VMOVUPS (SI), Z2
+	ADDQ DX, SI
+	VMOVUPS (SI), Z3
+	ADDQ DX, SI
+	VADDPS Z1, Z0, Z4
+	VADDPS Z2, Z4, Z4
+	VSUBPS Z2, Z1, Z8
+	VSUBPS Z3, Z8, Z8
+	VMOVUPS (SI), Z0
+	ADDQ DX, SI
+	VMOVUPS (SI), Z1
+	ADDQ DX, SI
+	VMOVUPS (SI), Z2
+	ADDQ DX, SI
+	VMOVUPS (SI), Z3
+	ADDQ DX, SI
+	VADDPS Z1, Z0, Z5
+	VADDPS Z2, Z5, Z5
+	VSUBPS Z2, Z1, Z9
+	VSUBPS Z3, Z9, Z9
+	VMOVUPS (SI), Z0
+	ADDQ DX, SI
+	VMOVUPS (SI), Z1
+	ADDQ DX, SI
+	VMOVUPS (SI), Z2
+	ADDQ DX, SI
+	VMOVUPS (SI), Z3
+	ADDQ DX, SI
+	VADDPS Z1, Z0, Z6
+	VADDPS Z2, Z6, Z6
+	VSUBPS Z2, Z1, Z10
+	VSUBPS Z3, Z10, Z10
+	VMOVUPS (SI), Z0
+	ADDQ DX, SI
+	VMOVUPS (SI), Z1
+	ADDQ DX, SI
+	VMOVUPS (SI), Z2
+	ADDQ DX, SI
+	VMOVUPS (SI), Z3
+	ADDQ DX, SI
+	VADDPS Z1, Z0, Z7
+	VADDPS Z2, Z7, Z7
+	VSUBPS Z2, Z1, Z11
+	VSUBPS Z3, Z11, Z11
+	// y0 = q0+q1+q2+bias, y1 = q1-q2-q3+bias (E: Z12, Z13; O: Z14, Z15)
+	VADDPS Z5, Z4, Z12
+	VADDPS Z6, Z12, Z12
+	VADDPS Z30, Z12, Z12
+	VSUBPS Z6, Z5, Z13
+	VSUBPS Z7, Z13, Z13
+	VADDPS Z30, Z13, Z13
+	VADDPS Z9, Z8, Z14
+	VADDPS Z10, Z14, Z14
+	VADDPS Z30, Z14, Z14
+	VSUBPS Z10, Z9, Z15
+	VSUBPS Z11, Z15, Z15
+	VADDPS Z30, Z15, Z15
+	MOVL $0x00ff, AX
+	KMOVW AX, K1 // row 2i
+	MOVL $0xff00, AX
+	KMOVW AX, K2 // row 2i+1
+	VMOVUPS winoOut8<>+0(SB), Z16
+	VMOVAPS Z16, Z17
+	VPERMI2PS.Z Z14, Z12, K1, Z16
+	VPERMI2PS.Z Z15, Z13, K2, Z17
+	VORPS Z17, Z16, Z16
+	VMOVUPS Z16, 0(DI)
+	VMOVUPS winoOut8<>+64(SB), Z16
+	VMOVAPS Z16, Z17
+	VPERMI2PS.Z Z14, Z12, K1, Z16
+	VPERMI2PS.Z Z15, Z13, K2, Z17
+	VORPS Z17, Z16, Z16
+	VMOVUPS Z16, 64(DI)
+	VMOVUPS winoOut8<>+128(SB), Z16
+	VMOVAPS Z16, Z17
+	VPERMI2PS.Z Z14, Z12, K1, Z16
+	VPERMI2PS.Z Z15, Z13, K2, Z17
+	VORPS Z17, Z16, Z16
+	VMOVUPS Z16, 128(DI)
+	VMOVUPS winoOut8<>+192(SB), Z16
+	VMOVAPS Z16, Z17
+	VPERMI2PS.Z Z14, Z12, K1, Z16
+	VPERMI2PS.Z Z15, Z13, K2, Z17
+	VORPS Z17, Z16, Z16
+	VMOVUPS Z16, 192(DI)
+	VZEROUPPER
+	RET
