@@ -38,6 +38,10 @@ func main() {
 	input8()
 	p("")
 	output8()
+	p("")
+	input16()
+	p("")
+	output16()
 	if err := os.WriteFile("winograd_amd64.s", out.Bytes(), 0o644); err != nil {
 		panic(err)
 	}
@@ -357,6 +361,152 @@ func output8() {
 		p("\tVPERMI2PS.Z Z15, Z13, K2, Z17")
 		p("\tVORPS Z17, Z16, Z16")
 		p("\tVMOVUPS Z16, %d(DI)", 64*i)
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// 16×16 planes (ResNet-20's middle stage, ResNet-18's second): a call does
+// two tile rows, 16 tiles (lane 8*tyl + tx, tyl the tile row within the
+// pair), whose input rows are six plane rows, one register each.
+
+func input16() {
+	p("// Input lanes of a pair of tile rows: columns 2tx-1 (a), 2tx (b), 2tx+1 (c),")
+	p("// 2tx+2 (d) of [row pass of tile row 0 | of tile row 1] (index 16*tyl + col).")
+	for q, off := range []int{-1, 0, 1, 2} {
+		for l := 0; l < 16; l++ {
+			tyl, tx := l/8, l%8
+			idx := 16*tyl + 2*tx + off
+			if 2*tx+off < 0 || 2*tx+off > 15 {
+				idx = 0 // zeroed by the mask
+			}
+			p("DATA winoIdx16<>+%d(SB)/4, $%d", 64*q+4*l, idx)
+		}
+	}
+	p("GLOBL winoIdx16<>(SB), RODATA|NOPTR, $256")
+	p("")
+	p("// func winoIn16F32AVX512(src unsafe.Pointer, pair int, dst unsafe.Pointer, stride int)")
+	p("//")
+	p("// src is a 16x16 input plane. For the tiles t = 16*pair + l (l < 16) of")
+	p("// tile rows 2*pair and 2*pair+1 and xi = 4k+q it stores V_xi[t] =")
+	p("// (B^T d B)[k][q] at dst + xi*stride + 4l (stride in bytes), with the")
+	p("// operations of winoConv.inputTransform in its order.")
+	p("TEXT ·winoIn16F32AVX512(SB), NOSPLIT, $0-32")
+	p("\tMOVQ src+0(FP), SI")
+	p("\tMOVQ pair+8(FP), AX")
+	p("\tMOVQ dst+16(FP), DI")
+	p("\tMOVQ stride+24(FP), DX")
+	p("\tMOVQ AX, CX")
+	p("\tSHLQ $8, CX")
+	p("\tADDQ CX, SI // plane row 4*pair")
+	p("\t// Z0-Z5: plane rows 4*pair-1 .. 4*pair+4 (zero outside)")
+	p("\tVPXORD Z0, Z0, Z0")
+	p("\tTESTQ AX, AX")
+	p("\tJZ 2(PC)")
+	p("\tVMOVUPS -64(SI), Z0")
+	for i := 1; i <= 4; i++ {
+		p("\tVMOVUPS %d(SI), Z%d", 64*(i-1), i)
+	}
+	p("\tVPXORD Z5, Z5, Z5")
+	p("\tCMPQ AX, $3")
+	p("\tJEQ 2(PC)")
+	p("\tVMOVUPS 256(SI), Z5")
+	for q := 0; q < 4; q++ {
+		p("\tVMOVUPS winoIdx16<>+%d(SB), Z%d", 64*q, 24+q)
+	}
+	p("\tMOVL $0xfefe, AX")
+	p("\tKMOVW AX, K1 // a: tx != 0")
+	p("\tMOVL $0x7f7f, AX")
+	p("\tKMOVW AX, K2 // d: tx != 7")
+	for tyl := 0; tyl < 2; tyl++ {
+		b := 8 + 4*tyl
+		d := 2 * tyl // d_r = Z(d+r)
+		p("\t// tile row %d of the pair: s0 = d0-d2, s1 = d1+d2, s2 = d2-d1, s3 = d1-d3", tyl)
+		p("\tVSUBPS Z%d, Z%d, Z%d", d+2, d, b)
+		p("\tVADDPS Z%d, Z%d, Z%d", d+2, d+1, b+1)
+		p("\tVSUBPS Z%d, Z%d, Z%d", d+1, d+2, b+2)
+		p("\tVSUBPS Z%d, Z%d, Z%d", d+3, d+1, b+3)
+	}
+	p("\t// column pass: o0 = a-c, o1 = b+c, o2 = c-b, o3 = b-d")
+	for k := 0; k < 4; k++ {
+		for q := 0; q < 4; q++ {
+			p("\tVMOVAPS Z%d, Z%d", 24+q, 16+q)
+			switch q {
+			case 0:
+				p("\tVPERMI2PS.Z Z%d, Z%d, K1, Z%d", 12+k, 8+k, 16+q)
+			case 3:
+				p("\tVPERMI2PS.Z Z%d, Z%d, K2, Z%d", 12+k, 8+k, 16+q)
+			default:
+				p("\tVPERMI2PS Z%d, Z%d, Z%d", 12+k, 8+k, 16+q)
+			}
+		}
+		p("\tVSUBPS Z18, Z16, Z20")
+		p("\tVADDPS Z18, Z17, Z21")
+		p("\tVSUBPS Z17, Z18, Z22")
+		p("\tVSUBPS Z19, Z17, Z23")
+		for l := 0; l < 4; l++ {
+			p("\tVMOVUPS Z%d, (DI)", 20+l)
+			if k != 3 || l != 3 {
+				p("\tADDQ DX, DI")
+			}
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+func output16() {
+	p("// Output lanes: lane c of output row 2*tyl+h of a pair takes tile")
+	p("// 8*tyl + c/2 of the even (c even) or odd (16+) column vector of y_h.")
+	for tyl := 0; tyl < 2; tyl++ {
+		for c := 0; c < 16; c++ {
+			idx := 8*tyl + c/2
+			if c%2 == 1 {
+				idx += 16
+			}
+			p("DATA winoOut16<>+%d(SB)/4, $%d", 64*tyl+4*c, idx)
+		}
+	}
+	p("GLOBL winoOut16<>(SB), RODATA|NOPTR, $128")
+	p("")
+	p("// func winoOut16F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer)")
+	p("//")
+	p("// src holds M_xi of the 16 tiles of a pair of tile rows of a 16x16 output")
+	p("// plane at src + xi*stride (bytes). It stores the pair's four output")
+	p("// rows, Y = A^T M A + bias, at dst, with the operations of")
+	p("// winoConv.outputTransform in its order.")
+	p("TEXT ·winoOut16F32AVX512(SB), NOSPLIT, $0-32")
+	p("\tMOVQ src+0(FP), SI")
+	p("\tMOVQ stride+8(FP), DX")
+	p("\tVBROADCASTSS bias+16(FP), Z30")
+	p("\tMOVQ dst+24(FP), DI")
+	p("\t// qE_r = m_r0+m_r1+m_r2 (even output column), qO_r = m_r1-m_r2-m_r3")
+	for r := 0; r < 4; r++ {
+		for l := 0; l < 4; l++ {
+			p("\tVMOVUPS (SI), Z%d", l)
+			p("\tADDQ DX, SI")
+		}
+		p("\tVADDPS Z1, Z0, Z%d", 4+r)
+		p("\tVADDPS Z2, Z%d, Z%d", 4+r, 4+r)
+		p("\tVSUBPS Z2, Z1, Z%d", 8+r)
+		p("\tVSUBPS Z3, Z%d, Z%d", 8+r, 8+r)
+	}
+	p("\t// y0 = q0+q1+q2+bias, y1 = q1-q2-q3+bias (E: Z12, Z13; O: Z14, Z15)")
+	for _, s := range [][3]int{{4, 12, 13}, {8, 14, 15}} {
+		q, d0, d1 := s[0], s[1], s[2]
+		p("\tVADDPS Z%d, Z%d, Z%d", q+1, q, d0)
+		p("\tVADDPS Z%d, Z%d, Z%d", q+2, d0, d0)
+		p("\tVADDPS Z30, Z%d, Z%d", d0, d0)
+		p("\tVSUBPS Z%d, Z%d, Z%d", q+2, q+1, d1)
+		p("\tVSUBPS Z%d, Z%d, Z%d", q+3, d1, d1)
+		p("\tVADDPS Z30, Z%d, Z%d", d1, d1)
+	}
+	for tyl := 0; tyl < 2; tyl++ {
+		for h := 0; h < 2; h++ {
+			p("\tVMOVUPS winoOut16<>+%d(SB), Z16", 64*tyl)
+			p("\tVPERMI2PS Z%d, Z%d, Z16", 14+h, 12+h)
+			p("\tVMOVUPS Z16, %d(DI)", 64*(2*tyl+h))
+		}
 	}
 	p("\tVZEROUPPER")
 	p("\tRET")

@@ -112,6 +112,12 @@ func winoIn8F32AVX512(src, dst unsafe.Pointer, stride int)
 //go:noescape
 func winoOut8F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer)
 
+//go:noescape
+func winoIn16F32AVX512(src unsafe.Pointer, pair int, dst unsafe.Pointer, stride int)
+
+//go:noescape
+func winoOut16F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer)
+
 // winoRowKernels reports whether the vector Winograd row transforms
 // (winograd_amd64.s) run at this level.
 func winoRowKernels() bool { return cpu.Selected == cpu.AVX512 }

@@ -32,6 +32,14 @@ func winoOut8F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.
 	panic("conv: no Winograd assembly in this build")
 }
 
+func winoIn16F32AVX512(src unsafe.Pointer, pair int, dst unsafe.Pointer, stride int) {
+	panic("conv: no Winograd assembly in this build")
+}
+
+func winoOut16F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer) {
+	panic("conv: no Winograd assembly in this build")
+}
+
 func padPlanes(dst, src unsafe.Pointer, planes, hq, ilo, ihi, wq, lpad, n, srcStride, srcPlane int, size uintptr) bool {
 	return false
 }

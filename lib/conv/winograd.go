@@ -37,11 +37,13 @@ import (
 //     8×8: 75-95 vs 93-98): it runs from winoVecMinC channels on images of
 //     winoVecMinHW pixels or more, and from winoVecMinCLarge channels on
 //     images of winoVecLargeHW pixels or more;
-//   - with the whole-plane transforms of 8×8 images it wins from
-//     winoPlane8MinC channels on (1 thread, effective GFLOP/s, Winograd vs
-//     direct: 8 channels 49 vs 69; 16: 126 vs 73; 32: 167 vs 82; 64
-//     (ResNet-20's last stage): 185-192 vs 104; 256 (ResNet-18's third):
-//     197-214 vs 107);
+//   - with the whole-plane transforms of 8×8 and 16×16 images it wins
+//     from winoPlaneMinC channels on (1 thread, effective GFLOP/s,
+//     Winograd vs direct; 8×8: 8 channels 49 vs 69; 16: 126 vs 73; 32: 167
+//     vs 82; 64 (ResNet-20's last stage): 185-192 vs 104; 256 (ResNet-18's
+//     third): 197-214 vs 107; 16×16: 8 channels 73 vs 82; 16: 111 vs 94;
+//     32 (ResNet-20's middle stage): 131 vs 92; 64: 181 vs 104; 128
+//     (ResNet-18's second): 202 vs 108);
 //   - with the scalar Go transforms it only pays from winoMinC channels on
 //     images of winoMinHW pixels or more.
 //
@@ -53,7 +55,7 @@ var (
 	winoVecMinHW     = 16
 	winoVecMinCLarge = 64
 	winoVecLargeHW   = 1024
-	winoPlane8MinC   = 16
+	winoPlaneMinC    = 16
 	winoTiles        = 128
 )
 
@@ -66,7 +68,7 @@ func useWinograd(p Params, size uintptr) bool {
 		return false
 	}
 	c, hw := min(p.Cin, p.Cout), p.H*p.W
-	if winoPlane8(p, size) && c >= winoPlane8MinC {
+	if winoPlane(p, size) && c >= winoPlaneMinC {
 		return true
 	}
 	if winoVec(p, size) && (c >= winoVecMinC && hw >= winoVecMinHW || c >= winoVecMinCLarge && hw >= winoVecLargeHW) {
@@ -80,11 +82,11 @@ func winoVec(p Params, size uintptr) bool {
 	return !winoScalar && winoRowKernels() && size == 4 && (p.W+1)/2 <= 16
 }
 
-// winoPlane8 reports whether the whole-plane transforms of 8×8 images run
-// for p (the 16 tiles of a plane in the 16 lanes: no row loop, no empty
-// lane).
-func winoPlane8(p Params, size uintptr) bool {
-	return winoVec(p, size) && p.H == 8 && p.W == 8
+// winoPlane reports whether the whole-plane transforms run for p: 8×8 or
+// 16×16 images, 16 tiles in the 16 lanes of every call (no row loop, no
+// empty lane).
+func winoPlane(p Params, size uintptr) bool {
+	return winoVec(p, size) && p.H == p.W && (p.W == 8 || p.W == 16)
 }
 
 // winoNR is the GEMM's column panel width for E.
@@ -213,14 +215,14 @@ func (t *winoConv[E]) Do(gi int) {
 	rows := take[E](b, 8*(2*t.tw+2)+12*t.tw)
 	eo := take[E](b, (2*t.th+2)*2*winoLd)
 	vec := winoVec(*p, unsafe.Sizeof(E(0)))
-	plane8 := winoPlane8(*p, unsafe.Sizeof(E(0)))
+	plane := winoPlane(*p, unsafe.Sizeof(E(0)))
 	// With the vector transforms on one goroutine, V_ξ is written straight
 	// in the GEMM's packed-B layout (a row of tiles, or the 16 tiles of an
 	// 8×8 plane, never straddles an NR-column panel when their count
 	// divides NR): no packing pass.
-	if vec && t.gemmThreads == 1 && nr%t.tw == 0 && (!plane8 || nr%16 == 0) {
-		if plane8 {
-			t.inputTransform8(asE[float32](v), img0, gn, nt, ncp)
+	if vec && t.gemmThreads == 1 && nr%t.tw == 0 && (!plane || nr%16 == 0) {
+		if plane {
+			t.inputTransformPlane(asE[float32](v), img0, gn, nt, ncp)
 		} else {
 			t.inputTransformVec(asE[float32](v), img0, gn, nt, asE[float32](eo), ncp)
 		}
@@ -239,8 +241,8 @@ func (t *winoConv[E]) Do(gi int) {
 		}
 	} else {
 		v = v[:16*p.Cin*nt]
-		if plane8 {
-			t.inputTransform8(asE[float32](v), img0, gn, nt, 0)
+		if plane {
+			t.inputTransformPlane(asE[float32](v), img0, gn, nt, 0)
 		} else if vec {
 			t.inputTransformVec(asE[float32](v), img0, gn, nt, asE[float32](eo), 0)
 		} else {
@@ -251,8 +253,8 @@ func (t *winoConv[E]) Do(gi int) {
 				0, m[e*p.Cout*nt:(e+1)*p.Cout*nt], nt, t.gemmThreads)
 		}
 	}
-	if plane8 && t.beta == 0 {
-		t.outputTransform8(asE[float32](m), img0, gn, nt)
+	if plane && t.beta == 0 {
+		t.outputTransformPlane(asE[float32](m), img0, gn, nt)
 	} else if vec {
 		t.outputTransformVec(asE[float32](m), img0, gn, nt, asE[float32](rows))
 	} else {
@@ -391,35 +393,46 @@ func (t *winoConv[E]) inputTransformVec(v []float32, img0, gn, nt int, eo []floa
 	}
 }
 
-// inputTransform8 is inputTransform for 8×8 images with the whole-plane
-// kernel (winoIn8F32AVX512; float32), bit-identical to it. ncp > 0: V_ξ in
-// the packed-B layout, as inputTransformVec writes it.
-func (t *winoConv[E]) inputTransform8(v []float32, img0, gn, nt, ncp int) {
+// inputTransformPlane is inputTransform for 8×8 and 16×16 images with the
+// whole-plane kernels (winoIn8F32AVX512, winoIn16F32AVX512; float32),
+// bit-identical to it: each call fills the 16 lanes with 16 tiles (a
+// whole 8×8 plane, or two tile rows of a 16×16 one). ncp > 0: V_ξ in the
+// packed-B layout, as inputTransformVec writes it.
+func (t *winoConv[E]) inputTransformPlane(v []float32, img0, gn, nt, ncp int) {
 	p := &t.p
 	x := asE[float32](t.x)
+	hw := p.H * p.W
 	nr := winoNR[E]()
 	stride := p.Cin * nt * 4 // bytes between the planes ξ
 	if ncp > 0 {
 		stride = p.Cin * ncp * 4
 	}
 	for g := 0; g < gn; g++ {
-		tile := g * t.perImg
 		for ci := 0; ci < p.Cin; ci++ {
-			o := ci*nt + tile
-			if ncp > 0 {
-				k0, kc := t.pa[0].KBlock(ci / t.pa[0].KBlockLen())
-				o = k0*ncp + (ci-k0)*nr + tile/nr*kc*nr + tile%nr
+			src := unsafe.Pointer(&x[((img0+g)*p.Cin+ci)*hw])
+			for part := 0; part < t.perImg/16; part++ {
+				tile := g*t.perImg + 16*part
+				o := ci*nt + tile
+				if ncp > 0 {
+					k0, kc := t.pa[0].KBlock(ci / t.pa[0].KBlockLen())
+					o = k0*ncp + (ci-k0)*nr + tile/nr*kc*nr + tile%nr
+				}
+				if p.W == 8 {
+					winoIn8F32AVX512(src, unsafe.Pointer(&v[o]), stride)
+				} else {
+					winoIn16F32AVX512(src, part, unsafe.Pointer(&v[o]), stride)
+				}
 			}
-			winoIn8F32AVX512(unsafe.Pointer(&x[((img0+g)*p.Cin+ci)*64]), unsafe.Pointer(&v[o]), stride)
 		}
 	}
 }
 
-// outputTransform8 is outputTransform for 8×8 images with the whole-plane
-// kernel (winoOut8F32AVX512; float32, beta == 0), bit-identical to it.
-func (t *winoConv[E]) outputTransform8(m []float32, img0, gn, nt int) {
+// outputTransformPlane is outputTransform for 8×8 and 16×16 images with
+// the whole-plane kernels (float32, beta == 0), bit-identical to it.
+func (t *winoConv[E]) outputTransformPlane(m []float32, img0, gn, nt int) {
 	p := &t.p
 	y := asE[float32](t.y)
+	hw := p.H * p.W
 	stride := p.Cout * nt * 4
 	for g := 0; g < gn; g++ {
 		for co := 0; co < p.Cout; co++ {
@@ -427,7 +440,15 @@ func (t *winoConv[E]) outputTransform8(m []float32, img0, gn, nt int) {
 			if t.bias != nil {
 				bv = float32(t.bias[co])
 			}
-			winoOut8F32AVX512(unsafe.Pointer(&m[co*nt+g*t.perImg]), stride, bv, unsafe.Pointer(&y[((img0+g)*p.Cout+co)*64]))
+			plane := y[((img0+g)*p.Cout+co)*hw:][:hw]
+			src := m[co*nt+g*t.perImg:]
+			if p.W == 8 {
+				winoOut8F32AVX512(unsafe.Pointer(&src[0]), stride, bv, unsafe.Pointer(&plane[0]))
+				continue
+			}
+			for part := 0; part < 4; part++ { // the 4 output rows of 2 tile rows
+				winoOut16F32AVX512(unsafe.Pointer(&src[16*part]), stride, bv, unsafe.Pointer(&plane[64*part]))
+			}
 		}
 	}
 }

@@ -633,3 +633,323 @@ TEXT ·winoOut8F32AVX512(SB), NOSPLIT, $0-32
 	VMOVUPS Z16, 192(DI)
 	VZEROUPPER
 	RET
+
+// Input lanes of a pair of tile rows: columns 2tx-1 (a), 2tx (b), 2tx+1 (c),
+// 2tx+2 (d) of [row pass of tile row 0 | of tile row 1] (index 16*tyl + col).
+DATA winoIdx16<>+0(SB)/4, $0
+DATA winoIdx16<>+4(SB)/4, $1
+DATA winoIdx16<>+8(SB)/4, $3
+DATA winoIdx16<>+12(SB)/4, $5
+DATA winoIdx16<>+16(SB)/4, $7
+DATA winoIdx16<>+20(SB)/4, $9
+DATA winoIdx16<>+24(SB)/4, $11
+DATA winoIdx16<>+28(SB)/4, $13
+DATA winoIdx16<>+32(SB)/4, $0
+DATA winoIdx16<>+36(SB)/4, $17
+DATA winoIdx16<>+40(SB)/4, $19
+DATA winoIdx16<>+44(SB)/4, $21
+DATA winoIdx16<>+48(SB)/4, $23
+DATA winoIdx16<>+52(SB)/4, $25
+DATA winoIdx16<>+56(SB)/4, $27
+DATA winoIdx16<>+60(SB)/4, $29
+DATA winoIdx16<>+64(SB)/4, $0
+DATA winoIdx16<>+68(SB)/4, $2
+DATA winoIdx16<>+72(SB)/4, $4
+DATA winoIdx16<>+76(SB)/4, $6
+DATA winoIdx16<>+80(SB)/4, $8
+DATA winoIdx16<>+84(SB)/4, $10
+DATA winoIdx16<>+88(SB)/4, $12
+DATA winoIdx16<>+92(SB)/4, $14
+DATA winoIdx16<>+96(SB)/4, $16
+DATA winoIdx16<>+100(SB)/4, $18
+DATA winoIdx16<>+104(SB)/4, $20
+DATA winoIdx16<>+108(SB)/4, $22
+DATA winoIdx16<>+112(SB)/4, $24
+DATA winoIdx16<>+116(SB)/4, $26
+DATA winoIdx16<>+120(SB)/4, $28
+DATA winoIdx16<>+124(SB)/4, $30
+DATA winoIdx16<>+128(SB)/4, $1
+DATA winoIdx16<>+132(SB)/4, $3
+DATA winoIdx16<>+136(SB)/4, $5
+DATA winoIdx16<>+140(SB)/4, $7
+DATA winoIdx16<>+144(SB)/4, $9
+DATA winoIdx16<>+148(SB)/4, $11
+DATA winoIdx16<>+152(SB)/4, $13
+DATA winoIdx16<>+156(SB)/4, $15
+DATA winoIdx16<>+160(SB)/4, $17
+DATA winoIdx16<>+164(SB)/4, $19
+DATA winoIdx16<>+168(SB)/4, $21
+DATA winoIdx16<>+172(SB)/4, $23
+DATA winoIdx16<>+176(SB)/4, $25
+DATA winoIdx16<>+180(SB)/4, $27
+DATA winoIdx16<>+184(SB)/4, $29
+DATA winoIdx16<>+188(SB)/4, $31
+DATA winoIdx16<>+192(SB)/4, $2
+DATA winoIdx16<>+196(SB)/4, $4
+DATA winoIdx16<>+200(SB)/4, $6
+DATA winoIdx16<>+204(SB)/4, $8
+DATA winoIdx16<>+208(SB)/4, $10
+DATA winoIdx16<>+212(SB)/4, $12
+DATA winoIdx16<>+216(SB)/4, $14
+DATA winoIdx16<>+220(SB)/4, $0
+DATA winoIdx16<>+224(SB)/4, $18
+DATA winoIdx16<>+228(SB)/4, $20
+DATA winoIdx16<>+232(SB)/4, $22
+DATA winoIdx16<>+236(SB)/4, $24
+DATA winoIdx16<>+240(SB)/4, $26
+DATA winoIdx16<>+244(SB)/4, $28
+DATA winoIdx16<>+248(SB)/4, $30
+DATA winoIdx16<>+252(SB)/4, $0
+GLOBL winoIdx16<>(SB), RODATA|NOPTR, $256
+
+// func winoIn16F32AVX512(src unsafe.Pointer, pair int, dst unsafe.Pointer, stride int)
+//
+// src is a 16x16 input plane. For the tiles t = 16*pair + l (l < 16) of
+// tile rows 2*pair and 2*pair+1 and xi = 4k+q it stores V_xi[t] =
+// (B^T d B)[k][q] at dst + xi*stride + 4l (stride in bytes), with the
+// operations of winoConv.inputTransform in its order.
+TEXT ·winoIn16F32AVX512(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ pair+8(FP), AX
+	MOVQ dst+16(FP), DI
+	MOVQ stride+24(FP), DX
+	MOVQ AX, CX
+	SHLQ $8, CX
+	ADDQ CX, SI // plane row 4*pair
+	// Z0-Z5: plane rows 4*pair-1 .. 4*pair+4 (zero outside)
+	VPXORD Z0, Z0, Z0
+	TESTQ AX, AX
+	JZ 2(PC)
+	VMOVUPS -64(SI), Z0
+	VMOVUPS 0(SI), Z1
+	VMOVUPS 64(SI), Z2
+	VMOVUPS 128(SI), Z3
+	VMOVUPS 192(SI), Z4
+	VPXORD Z5, Z5, Z5
+	CMPQ AX, $3
+	JEQ 2(PC)
+	VMOVUPS 256(SI), Z5
+	VMOVUPS winoIdx16<>+0(SB), Z24
+	VMOVUPS winoIdx16<>+64(SB), Z25
+	VMOVUPS winoIdx16<>+128(SB), Z26
+	VMOVUPS winoIdx16<>+192(SB), Z27
+	MOVL $0xfefe, AX
+	KMOVW AX, K1 // a: tx != 0
+	MOVL $0x7f7f, AX
+	KMOVW AX, K2 // d: tx != 7
+	// tile row 0 of the pair: s0 = d0-d2, s1 = d1+d2, s2 = d2-d1, s3 = d1-d3
+	VSUBPS Z2, Z0, Z8
+	VADDPS Z2, Z1, Z9
+	VSUBPS Z1, Z2, Z10
+	VSUBPS Z3, Z1, Z11
+	// tile row 1 of the pair: s0 = d0-d2, s1 = d1+d2, s2 = d2-d1, s3 = d1-d3
+	VSUBPS Z4, Z2, Z12
+	VADDPS Z4, Z3, Z13
+	VSUBPS Z3, Z4, Z14
+	VSUBPS Z5, Z3, Z15
+	// column pass: o0 = a-c, o1 = b+c, o2 = c-b, o3 = b-d
+	VMOVAPS Z24, Z16
+	VPERMI2PS.Z Z12, Z8, K1, Z16
+	VMOVAPS Z25, Z17
+	VPERMI2PS Z12, Z8, Z17
+	VMOVAPS Z26, Z18
+	VPERMI2PS Z12, Z8, Z18
+	VMOVAPS Z27, Z19
+	VPERMI2PS.Z Z12, Z8, K2, Z19
+	VSUBPS Z18, Z16, Z20
+	VADDPS Z18, Z17, Z21
+	VSUBPS Z17, Z18, Z22
+	VSUBPS Z19, Z17, Z23
+	VMOVUPS Z20, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z21, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z22, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z23, (DI)
+	ADDQ DX, DI
+	VMOVAPS Z24, Z16
+	VPERMI2PS.Z Z13, Z9, K1, Z16
+	VMOVAPS Z25, Z17
+	VPERMI2PS Z13, Z9, Z17
+	VMOVAPS Z26, Z18
+	VPERMI2PS Z13, Z9, Z18
+	VMOVAPS Z27, Z19
+	VPERMI2PS.Z Z13, Z9, K2, Z19
+	VSUBPS Z18, Z16, Z20
+	VADDPS Z18, Z17, Z21
+	VSUBPS Z17, Z18, Z22
+	VSUBPS Z19, Z17, Z23
+	VMOVUPS Z20, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z21, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z22, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z23, (DI)
+	ADDQ DX, DI
+	VMOVAPS Z24, Z16
+	VPERMI2PS.Z Z14, Z10, K1, Z16
+	VMOVAPS Z25, Z17
+	VPERMI2PS Z14, Z10, Z17
+	VMOVAPS Z26, Z18
+	VPERMI2PS Z14, Z10, Z18
+	VMOVAPS Z27, Z19
+	VPERMI2PS.Z Z14, Z10, K2, Z19
+	VSUBPS Z18, Z16, Z20
+	VADDPS Z18, Z17, Z21
+	VSUBPS Z17, Z18, Z22
+	VSUBPS Z19, Z17, Z23
+	VMOVUPS Z20, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z21, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z22, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z23, (DI)
+	ADDQ DX, DI
+	VMOVAPS Z24, Z16
+	VPERMI2PS.Z Z15, Z11, K1, Z16
+	VMOVAPS Z25, Z17
+	VPERMI2PS Z15, Z11, Z17
+	VMOVAPS Z26, Z18
+	VPERMI2PS Z15, Z11, Z18
+	VMOVAPS Z27, Z19
+	VPERMI2PS.Z Z15, Z11, K2, Z19
+	VSUBPS Z18, Z16, Z20
+	VADDPS Z18, Z17, Z21
+	VSUBPS Z17, Z18, Z22
+	VSUBPS Z19, Z17, Z23
+	VMOVUPS Z20, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z21, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z22, (DI)
+	ADDQ DX, DI
+	VMOVUPS Z23, (DI)
+	VZEROUPPER
+	RET
+
+// Output lanes: lane c of output row 2*tyl+h of a pair takes tile
+// 8*tyl + c/2 of the even (c even) or odd (16+) column vector of y_h.
+DATA winoOut16<>+0(SB)/4, $0
+DATA winoOut16<>+4(SB)/4, $16
+DATA winoOut16<>+8(SB)/4, $1
+DATA winoOut16<>+12(SB)/4, $17
+DATA winoOut16<>+16(SB)/4, $2
+DATA winoOut16<>+20(SB)/4, $18
+DATA winoOut16<>+24(SB)/4, $3
+DATA winoOut16<>+28(SB)/4, $19
+DATA winoOut16<>+32(SB)/4, $4
+DATA winoOut16<>+36(SB)/4, $20
+DATA winoOut16<>+40(SB)/4, $5
+DATA winoOut16<>+44(SB)/4, $21
+DATA winoOut16<>+48(SB)/4, $6
+DATA winoOut16<>+52(SB)/4, $22
+DATA winoOut16<>+56(SB)/4, $7
+DATA winoOut16<>+60(SB)/4, $23
+DATA winoOut16<>+64(SB)/4, $8
+DATA winoOut16<>+68(SB)/4, $24
+DATA winoOut16<>+72(SB)/4, $9
+DATA winoOut16<>+76(SB)/4, $25
+DATA winoOut16<>+80(SB)/4, $10
+DATA winoOut16<>+84(SB)/4, $26
+DATA winoOut16<>+88(SB)/4, $11
+DATA winoOut16<>+92(SB)/4, $27
+DATA winoOut16<>+96(SB)/4, $12
+DATA winoOut16<>+100(SB)/4, $28
+DATA winoOut16<>+104(SB)/4, $13
+DATA winoOut16<>+108(SB)/4, $29
+DATA winoOut16<>+112(SB)/4, $14
+DATA winoOut16<>+116(SB)/4, $30
+DATA winoOut16<>+120(SB)/4, $15
+DATA winoOut16<>+124(SB)/4, $31
+GLOBL winoOut16<>(SB), RODATA|NOPTR, $128
+
+// func winoOut16F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer)
+//
+// src holds M_xi of the 16 tiles of a pair of tile rows of a 16x16 output
+// plane at src + xi*stride (bytes). It stores the pair's four output
+// rows, Y = A^T M A + bias, at dst, with the operations of
+// winoConv.outputTransform in its order.
+TEXT ·winoOut16F32AVX512(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ stride+8(FP), DX
+	VBROADCASTSS bias+16(FP), Z30
+	MOVQ dst+24(FP), DI
+	// qE_r = m_r0+m_r1+m_r2 (even output column), qO_r = m_r1-m_r2-m_r3
+	VMOVUPS (SI), Z0
+	ADDQ DX, SI
+	VMOVUPS (SI), Z1
+	ADDQ DX, SI
+	VMOVUPS (SI), Z2
+	ADDQ DX, SI
+	VMOVUPS (SI), Z3
+	ADDQ DX, SI
+	VADDPS Z1, Z0, Z4
+	VADDPS Z2, Z4, Z4
+	VSUBPS Z2, Z1, Z8
+	VSUBPS Z3, Z8, Z8
+	VMOVUPS (SI), Z0
+	ADDQ DX, SI
+	VMOVUPS (SI), Z1
+	ADDQ DX, SI
+	VMOVUPS (SI), Z2
+	ADDQ DX, SI
+	VMOVUPS (SI), Z3
+	ADDQ DX, SI
+	VADDPS Z1, Z0, Z5
+	VADDPS Z2, Z5, Z5
+	VSUBPS Z2, Z1, Z9
+	VSUBPS Z3, Z9, Z9
+	VMOVUPS (SI), Z0
+	ADDQ DX, SI
+	VMOVUPS (SI), Z1
+	ADDQ DX, SI
+	VMOVUPS (SI), Z2
+	ADDQ DX, SI
+	VMOVUPS (SI), Z3
+	ADDQ DX, SI
+	VADDPS Z1, Z0, Z6
+	VADDPS Z2, Z6, Z6
+	VSUBPS Z2, Z1, Z10
+	VSUBPS Z3, Z10, Z10
+	VMOVUPS (SI), Z0
+	ADDQ DX, SI
+	VMOVUPS (SI), Z1
+	ADDQ DX, SI
+	VMOVUPS (SI), Z2
+	ADDQ DX, SI
+	VMOVUPS (SI), Z3
+	ADDQ DX, SI
+	VADDPS Z1, Z0, Z7
+	VADDPS Z2, Z7, Z7
+	VSUBPS Z2, Z1, Z11
+	VSUBPS Z3, Z11, Z11
+	// y0 = q0+q1+q2+bias, y1 = q1-q2-q3+bias (E: Z12, Z13; O: Z14, Z15)
+	VADDPS Z5, Z4, Z12
+	VADDPS Z6, Z12, Z12
+	VADDPS Z30, Z12, Z12
+	VSUBPS Z6, Z5, Z13
+	VSUBPS Z7, Z13, Z13
+	VADDPS Z30, Z13, Z13
+	VADDPS Z9, Z8, Z14
+	VADDPS Z10, Z14, Z14
+	VADDPS Z30, Z14, Z14
+	VSUBPS Z10, Z9, Z15
+	VSUBPS Z11, Z15, Z15
+	VADDPS Z30, Z15, Z15
+	VMOVUPS winoOut16<>+0(SB), Z16
+	VPERMI2PS Z14, Z12, Z16
+	VMOVUPS Z16, 0(DI)
+	VMOVUPS winoOut16<>+0(SB), Z16
+	VPERMI2PS Z15, Z13, Z16
+	VMOVUPS Z16, 64(DI)
+	VMOVUPS winoOut16<>+64(SB), Z16
+	VPERMI2PS Z14, Z12, Z16
+	VMOVUPS Z16, 128(DI)
+	VMOVUPS winoOut16<>+64(SB), Z16
+	VPERMI2PS Z15, Z13, Z16
+	VMOVUPS Z16, 192(DI)
+	VZEROUPPER
+	RET
