@@ -51,6 +51,10 @@
 //     several images × nrT output channels — so no lanes are spent on padding
 //     columns; BackwardWeights uses the same kernel with the pixel table as
 //     the reduction (dWᵀ[k][co] = Σ_pixels dyᵀ[pixel][co] · x[pixel + off[k]]).
+//   - Winograd F(2×2, 3×3) (winograd.go) for stride-1 3×3 convolutions
+//     with enough channels: the tile transforms as vector kernels (a row of
+//     tiles, or 16 tiles of an 8×8 or 16×16 plane, in the lanes) and one
+//     GEMM per transform position (lib/internal/gemm).
 //   - BackwardWeights: a dot-product kernel over the pixels,
 //     dW[co][i] += Σ_p dy[co][p] · B[off[i] + p], on dy laid out at the
 //     padded width with zeros in the junk columns; small images are

@@ -8,9 +8,8 @@ import (
 )
 
 // Winograd F(2×2, 3×3) for the forward pass and BackwardData of 3×3,
-// stride-1, dilation-1, pad-1 convolutions with many channels (ResNet-18's
-// stage 3): each 2×2
-// output tile comes from a 4×4 input tile with 16 multiplications per
+// stride-1, dilation-1, pad-1 convolutions with enough channels (see
+// useWinograd): each 2×2 output tile comes from a 4×4 input tile with 16 multiplications per
 // (input, output) channel pair instead of 36, so 2.25× fewer flops. With
 //
 //	U = G g Gᵀ   (per output and input channel, 4×4)
