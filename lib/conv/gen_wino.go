@@ -158,27 +158,8 @@ func output() {
 	p("\tDECQ AX")
 	p("hi:")
 	p("\tKMOVW AX, K3")
-	p("\t// q rows: qE_r = m_r0+m_r1+m_r2 (even output column), qO_r = m_r1-m_r2-m_r3")
-	for r := 0; r < 4; r++ {
-		for l := 0; l < 4; l++ {
-			p("\tVMOVUPS.Z (SI), K1, Z%d", l)
-			p("\tADDQ DX, SI")
-		}
-		p("\tVADDPS Z1, Z0, Z%d", 4+r)
-		p("\tVADDPS Z2, Z%d, Z%d", 4+r, 4+r)
-		p("\tVSUBPS Z2, Z1, Z%d", 8+r)
-		p("\tVSUBPS Z3, Z%d, Z%d", 8+r, 8+r)
-	}
-	p("\t// y0 = q0+q1+q2+bias, y1 = q1-q2-q3+bias (E: Z12, Z13; O: Z14, Z15)")
-	for _, s := range [][3]int{{4, 12, 13}, {8, 14, 15}} {
-		q, d0, d1 := s[0], s[1], s[2]
-		p("\tVADDPS Z%d, Z%d, Z%d", q+1, q, d0)
-		p("\tVADDPS Z%d, Z%d, Z%d", q+2, d0, d0)
-		p("\tVADDPS Z30, Z%d, Z%d", d0, d0)
-		p("\tVSUBPS Z%d, Z%d, Z%d", q+2, q+1, d1)
-		p("\tVSUBPS Z%d, Z%d, Z%d", q+3, d1, d1)
-		p("\tVADDPS Z30, Z%d, Z%d", d1, d1)
-	}
+	qPass(".Z (SI), K1,")
+	yPass()
 	p("\tVMOVUPS winoIlv<>+0(SB), Z28")
 	p("\tVMOVUPS winoIlv<>+64(SB), Z29")
 	for _, row := range []struct {
@@ -271,36 +252,7 @@ func input8() {
 		p("\tVSUBPS Z5, Z6, Z%d", b+2)
 		p("\tVSUBPS Z7, Z5, Z%d", b+3)
 	}
-	p("\t// column pass: o0 = a-c, o1 = b+c, o2 = c-b, o3 = b-d")
-	for k := 0; k < 4; k++ {
-		for q := 0; q < 4; q++ {
-			p("\tVMOVAPS Z%d, Z%d", 24+q, 16+q)
-			m := ""
-			switch q {
-			case 0:
-				m = ".Z"
-			case 3:
-				m = ".Z"
-			}
-			kreg := ""
-			if q == 0 {
-				kreg = "K1, "
-			} else if q == 3 {
-				kreg = "K2, "
-			}
-			p("\tVPERMI2PS%s Z%d, Z%d, %sZ%d", m, 12+k, 8+k, kreg, 16+q)
-		}
-		p("\tVSUBPS Z18, Z16, Z20")
-		p("\tVADDPS Z18, Z17, Z21")
-		p("\tVSUBPS Z17, Z18, Z22")
-		p("\tVSUBPS Z19, Z17, Z23")
-		for l := 0; l < 4; l++ {
-			p("\tVMOVUPS Z%d, (DI)", 20+l)
-			if k != 3 || l != 3 {
-				p("\tADDQ DX, DI")
-			}
-		}
-	}
+	columnPass()
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
@@ -329,27 +281,8 @@ func output8() {
 	p("\tMOVQ stride+8(FP), DX")
 	p("\tVBROADCASTSS bias+16(FP), Z30")
 	p("\tMOVQ dst+24(FP), DI")
-	p("\t// qE_r = m_r0+m_r1+m_r2 (even output column), qO_r = m_r1-m_r2-m_r3")
-	for r := 0; r < 4; r++ {
-		for l := 0; l < 4; l++ {
-			p("\tVMOVUPS (SI), Z%d", l)
-			p("\tADDQ DX, SI")
-		}
-		p("\tVADDPS Z1, Z0, Z%d", 4+r)
-		p("\tVADDPS Z2, Z%d, Z%d", 4+r, 4+r)
-		p("\tVSUBPS Z2, Z1, Z%d", 8+r)
-		p("\tVSUBPS Z3, Z%d, Z%d", 8+r, 8+r)
-	}
-	p("\t// y0 = q0+q1+q2+bias, y1 = q1-q2-q3+bias (E: Z12, Z13; O: Z14, Z15)")
-	for _, s := range [][3]int{{4, 12, 13}, {8, 14, 15}} {
-		q, d0, d1 := s[0], s[1], s[2]
-		p("\tVADDPS Z%d, Z%d, Z%d", q+1, q, d0)
-		p("\tVADDPS Z%d, Z%d, Z%d", q+2, d0, d0)
-		p("\tVADDPS Z30, Z%d, Z%d", d0, d0)
-		p("\tVSUBPS Z%d, Z%d, Z%d", q+2, q+1, d1)
-		p("\tVSUBPS Z%d, Z%d, Z%d", q+3, d1, d1)
-		p("\tVADDPS Z30, Z%d, Z%d", d1, d1)
-	}
+	qPass("")
+	yPass()
 	p("\tMOVL $0x00ff, AX")
 	p("\tKMOVW AX, K1 // row 2i")
 	p("\tMOVL $0xff00, AX")
@@ -427,30 +360,7 @@ func input16() {
 		p("\tVSUBPS Z%d, Z%d, Z%d", d+1, d+2, b+2)
 		p("\tVSUBPS Z%d, Z%d, Z%d", d+3, d+1, b+3)
 	}
-	p("\t// column pass: o0 = a-c, o1 = b+c, o2 = c-b, o3 = b-d")
-	for k := 0; k < 4; k++ {
-		for q := 0; q < 4; q++ {
-			p("\tVMOVAPS Z%d, Z%d", 24+q, 16+q)
-			switch q {
-			case 0:
-				p("\tVPERMI2PS.Z Z%d, Z%d, K1, Z%d", 12+k, 8+k, 16+q)
-			case 3:
-				p("\tVPERMI2PS.Z Z%d, Z%d, K2, Z%d", 12+k, 8+k, 16+q)
-			default:
-				p("\tVPERMI2PS Z%d, Z%d, Z%d", 12+k, 8+k, 16+q)
-			}
-		}
-		p("\tVSUBPS Z18, Z16, Z20")
-		p("\tVADDPS Z18, Z17, Z21")
-		p("\tVSUBPS Z17, Z18, Z22")
-		p("\tVSUBPS Z19, Z17, Z23")
-		for l := 0; l < 4; l++ {
-			p("\tVMOVUPS Z%d, (DI)", 20+l)
-			if k != 3 || l != 3 {
-				p("\tADDQ DX, DI")
-			}
-		}
-	}
+	columnPass()
 	p("\tVZEROUPPER")
 	p("\tRET")
 }
@@ -480,10 +390,31 @@ func output16() {
 	p("\tMOVQ stride+8(FP), DX")
 	p("\tVBROADCASTSS bias+16(FP), Z30")
 	p("\tMOVQ dst+24(FP), DI")
+	qPass("")
+	yPass()
+	for tyl := 0; tyl < 2; tyl++ {
+		for h := 0; h < 2; h++ {
+			p("\tVMOVUPS winoOut16<>+%d(SB), Z16", 64*tyl)
+			p("\tVPERMI2PS Z%d, Z%d, Z16", 14+h, 12+h)
+			p("\tVMOVUPS Z16, %d(DI)", 64*(2*tyl+h))
+		}
+	}
+	p("\tVZEROUPPER")
+	p("\tRET")
+}
+
+// qPass loads M_xi (xi = 4r+l, l < 4, from SI on, DX bytes apart; ld is
+// the load's form after VMOVUPS, e.g. a mask) and forms, for r < 4, qE_r =
+// m_r0+m_r1+m_r2 (even output column) in Z4+r and qO_r = m_r1-m_r2-m_r3
+// (odd) in Z8+r.
+func qPass(ld string) {
+	if ld == "" {
+		ld = " (SI),"
+	}
 	p("\t// qE_r = m_r0+m_r1+m_r2 (even output column), qO_r = m_r1-m_r2-m_r3")
 	for r := 0; r < 4; r++ {
 		for l := 0; l < 4; l++ {
-			p("\tVMOVUPS (SI), Z%d", l)
+			p("\tVMOVUPS%s Z%d", ld, l)
 			p("\tADDQ DX, SI")
 		}
 		p("\tVADDPS Z1, Z0, Z%d", 4+r)
@@ -491,6 +422,12 @@ func output16() {
 		p("\tVSUBPS Z2, Z1, Z%d", 8+r)
 		p("\tVSUBPS Z3, Z%d, Z%d", 8+r, 8+r)
 	}
+}
+
+// yPass forms the output rows from the q vectors and the bias (Z30):
+// y0 = q0+q1+q2+bias, y1 = q1-q2-q3+bias, even columns in Z12, Z13, odd
+// ones in Z14, Z15.
+func yPass() {
 	p("\t// y0 = q0+q1+q2+bias, y1 = q1-q2-q3+bias (E: Z12, Z13; O: Z14, Z15)")
 	for _, s := range [][3]int{{4, 12, 13}, {8, 14, 15}} {
 		q, d0, d1 := s[0], s[1], s[2]
@@ -501,13 +438,36 @@ func output16() {
 		p("\tVSUBPS Z%d, Z%d, Z%d", q+3, d1, d1)
 		p("\tVADDPS Z30, Z%d, Z%d", d1, d1)
 	}
-	for tyl := 0; tyl < 2; tyl++ {
-		for h := 0; h < 2; h++ {
-			p("\tVMOVUPS winoOut16<>+%d(SB), Z16", 64*tyl)
-			p("\tVPERMI2PS Z%d, Z%d, Z16", 14+h, 12+h)
-			p("\tVMOVUPS Z16, %d(DI)", 64*(2*tyl+h))
+}
+
+// columnPass is the column pass of the whole-plane input kernels: with the
+// row passes s_k of the lanes' two halves in Z8+k and Z12+k (a 32-entry
+// table), the index vectors of columns a, b, c, d in Z24-Z27 and the masks
+// K1 (lanes with a column a) and K2 (with a column d), it stores
+// V_4k+l = a-c, b+c, c-b, b-d at DI on, DX bytes apart.
+func columnPass() {
+	p("\t// column pass: o0 = a-c, o1 = b+c, o2 = c-b, o3 = b-d")
+	for k := 0; k < 4; k++ {
+		for q := 0; q < 4; q++ {
+			p("\tVMOVAPS Z%d, Z%d", 24+q, 16+q)
+			switch q {
+			case 0:
+				p("\tVPERMI2PS.Z Z%d, Z%d, K1, Z%d", 12+k, 8+k, 16+q)
+			case 3:
+				p("\tVPERMI2PS.Z Z%d, Z%d, K2, Z%d", 12+k, 8+k, 16+q)
+			default:
+				p("\tVPERMI2PS Z%d, Z%d, Z%d", 12+k, 8+k, 16+q)
+			}
+		}
+		p("\tVSUBPS Z18, Z16, Z20")
+		p("\tVADDPS Z18, Z17, Z21")
+		p("\tVSUBPS Z17, Z18, Z22")
+		p("\tVSUBPS Z19, Z17, Z23")
+		for l := 0; l < 4; l++ {
+			p("\tVMOVUPS Z%d, (DI)", 20+l)
+			if k != 3 || l != 3 {
+				p("\tADDQ DX, DI")
+			}
 		}
 	}
-	p("\tVZEROUPPER")
-	p("\tRET")
 }

@@ -188,7 +188,7 @@ lo:
 	DECQ AX
 hi:
 	KMOVW AX, K3
-	// q rows: qE_r = m_r0+m_r1+m_r2 (even output column), qO_r = m_r1-m_r2-m_r3
+	// qE_r = m_r0+m_r1+m_r2 (even output column), qO_r = m_r1-m_r2-m_r3
 	VMOVUPS.Z (SI), K1, Z0
 	ADDQ DX, SI
 	VMOVUPS.Z (SI), K1, Z1
