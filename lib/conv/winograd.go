@@ -330,14 +330,12 @@ const winoLd = 32
 // order as inputTransform: bit-identical results.
 //
 // With ncp > 0, V_ξ is written in the packed-B layout of lib/internal/gemm
-// for nt columns padded to ncp: k block by k block (the blocking of t.pa),
-// NR-column panels of kc rows each.
+// for nt columns padded to ncp (see packedAt).
 func (t *winoConv[E]) inputTransformVec(v []float32, img0, gn, nt int, eo []float32, ncp int) {
 	p := &t.p
 	hw := p.H * p.W
 	x := asE[float32](t.x)
 	stride := p.Cin * nt * 4 // bytes between the planes ξ
-	nr := winoNR[E]()
 	if ncp > 0 {
 		stride = p.Cin * ncp * 4
 	}
@@ -374,12 +372,8 @@ func (t *winoConv[E]) inputTransformVec(v []float32, img0, gn, nt int, eo []floa
 				}
 			}
 			if ncp > 0 {
-				blk := ci / t.pa[0].KBlockLen()
-				k0, kc := t.pa[0].KBlock(blk)
-				base := k0*ncp + (ci-k0)*nr
 				for ty := 0; ty < t.th; ty++ {
-					tile := g*t.perImg + ty*t.tw
-					o := base + tile/nr*kc*nr + tile%nr
+					o := t.packedAt(ci, g*t.perImg+ty*t.tw, ncp)
 					winoInF32AVX512(unsafe.Pointer(&eo[2*ty*2*winoLd]), winoLd, t.tw, unsafe.Pointer(&v[o]), stride)
 				}
 				continue
@@ -392,6 +386,15 @@ func (t *winoConv[E]) inputTransformVec(v []float32, img0, gn, nt int, eo []floa
 	}
 }
 
+// packedAt is where V_ξ[ci][tile] lies in the packed-B layout of
+// lib/internal/gemm for ncp columns (relative to V_ξ's start): k block by k
+// block (the blocking of t.pa), NR-column panels of kc rows each.
+func (t *winoConv[E]) packedAt(ci, tile, ncp int) int {
+	nr := winoNR[E]()
+	k0, kc := t.pa[0].KBlock(ci / t.pa[0].KBlockLen())
+	return k0*ncp + (ci-k0)*nr + tile/nr*kc*nr + tile%nr
+}
+
 // inputTransformPlane is inputTransform for 8×8 and 16×16 images with the
 // whole-plane kernels (winoIn8F32AVX512, winoIn16F32AVX512; float32),
 // bit-identical to it: each call fills the 16 lanes with 16 tiles (a
@@ -401,7 +404,6 @@ func (t *winoConv[E]) inputTransformPlane(v []float32, img0, gn, nt, ncp int) {
 	p := &t.p
 	x := asE[float32](t.x)
 	hw := p.H * p.W
-	nr := winoNR[E]()
 	stride := p.Cin * nt * 4 // bytes between the planes ξ
 	if ncp > 0 {
 		stride = p.Cin * ncp * 4
@@ -413,8 +415,7 @@ func (t *winoConv[E]) inputTransformPlane(v []float32, img0, gn, nt, ncp int) {
 				tile := g*t.perImg + 16*part
 				o := ci*nt + tile
 				if ncp > 0 {
-					k0, kc := t.pa[0].KBlock(ci / t.pa[0].KBlockLen())
-					o = k0*ncp + (ci-k0)*nr + tile/nr*kc*nr + tile%nr
+					o = t.packedAt(ci, tile, ncp)
 				}
 				if p.W == 8 {
 					winoIn8F32AVX512(src, unsafe.Pointer(&v[o]), stride)
