@@ -9,8 +9,9 @@ import (
 
 // Winograd F(2×2, 3×3) for the forward pass and BackwardData of 3×3,
 // stride-1, dilation-1, pad-1 convolutions with enough channels (see
-// useWinograd): each 2×2 output tile comes from a 4×4 input tile with 16 multiplications per
-// (input, output) channel pair instead of 36, so 2.25× fewer flops. With
+// useWinograd): each 2×2 output tile comes from a 4×4 input tile with 16
+// multiplications per (input, output) channel pair instead of 36, so 2.25×
+// fewer flops. With
 //
 //	U = G g Gᵀ   (per output and input channel, 4×4)
 //	V = Bᵀ d B   (per input channel and tile, 4×4)
@@ -216,8 +217,8 @@ func (t *winoConv[E]) Do(gi int) {
 	vec := winoVec(*p, unsafe.Sizeof(E(0)))
 	plane := winoPlane(*p, unsafe.Sizeof(E(0)))
 	// With the vector transforms on one goroutine, V_ξ is written straight
-	// in the GEMM's packed-B layout (a row of tiles, or the 16 tiles of an
-	// 8×8 plane, never straddles an NR-column panel when their count
+	// in the GEMM's packed-B layout (a row of tiles, or the 16 tiles of a
+	// whole-plane call, never straddles an NR-column panel when their count
 	// divides NR): no packing pass.
 	if vec && t.gemmThreads == 1 && nr%t.tw == 0 && (!plane || nr%16 == 0) {
 		if plane {
