@@ -1,34 +1,17 @@
 package vec
 
-// BNApply computes, for i < len(dst),
+// BNApplyRows computes, for the rows r < len(dst)/hw of hw elements (e.g.
+// the channels of one image in NCHW) and i < hw, with o = r*hw + i,
 //
-//	dst[i] = relu?(gamma*((x[i]-mean)*invstd) + beta + res?[i])
+//	dst[o] = relu?(gamma[r]*((x[o]-mean[r])*invstd[r]) + beta[r] + res?[o])
 //
 // (res nil: no residual; relu false: no ReLU), with exactly the results of
-// Axpb(dst, x, 1, -mean); Scale(dst, dst, invstd); Axpb(dst, dst, gamma,
-// beta); Add(dst, dst, res); Relu(dst, dst), but in one pass over the data
-// where this CPU level has a kernel for it (the batch-norm output of
-// inference, fused with the residual add and the ReLU). dst may be x.
-func BNApply[T Float](dst, x, res []T, mean, invstd, gamma, beta T, relu bool) {
-	checkLen("BNApply", len(dst), len(x))
-	if res != nil {
-		checkLen("BNApply", len(dst), len(res))
-	}
-	if len(dst) == 0 {
-		return
-	}
-	p := [4]T{mean, invstd, gamma, beta}
-	if is32[T]() && bnApplyRows32(f32(dst), f32(x), f32(res), len(dst), f32(p[0:1]), f32(p[1:2]), f32(p[2:3]), f32(p[3:4]), relu) {
-		return
-	}
-	bnApplyGo(dst, x, res, mean, invstd, gamma, beta, relu)
-}
-
-// BNApplyRows runs BNApply on consecutive rows of hw elements (len(dst)/hw
-// rows, e.g. the channels of one image in NCHW): row r uses mean[r],
-// invstd[r], gamma[r] and beta[r]. One call for all the rows: small images
-// (64 pixels a channel) would otherwise spend more in calls than in the
-// arithmetic.
+// Axpb(d, xr, 1, -mean[r]); Scale(d, d, invstd[r]); Axpb(d, d, gamma[r],
+// beta[r]); Add(d, d, resr); Relu(d, d) on each row, but in one pass over
+// the data where this CPU level has a kernel for it (the batch-norm output
+// of inference, fused with the residual add and the ReLU), and in one call
+// for all the rows: small images (64 pixels a channel) would otherwise
+// spend more in calls than in the arithmetic. dst may be x.
 func BNApplyRows[T Float](dst, x, res []T, hw int, mean, invstd, gamma, beta []T, relu bool) {
 	checkLen("BNApplyRows", len(dst), len(x))
 	if res != nil {
