@@ -85,10 +85,7 @@ func input() {
 		for r := 0; r < 4; r++ {
 			p("\tVMOVUPS.Z "+v.addr+", K1, Z%d", rows[r], r)
 		}
-		p("\tVSUBPS Z2, Z0, Z%d", v.base)
-		p("\tVADDPS Z2, Z1, Z%d", v.base+1)
-		p("\tVSUBPS Z1, Z2, Z%d", v.base+2)
-		p("\tVSUBPS Z3, Z1, Z%d", v.base+3)
+		rowPass(0, v.base)
 	}
 	p("\t// column pass: o0 = sE-sE1, o1 = sO+sE1, o2 = sE1-sO, o3 = sO-sO1")
 	for k := 0; k < 4; k++ {
@@ -246,11 +243,7 @@ func input8() {
 		for r := 0; r < 4; r++ {
 			shuf(4+r, 4*pair-1+r, 4*pair+1+r)
 		}
-		b := 8 + 4*pair
-		p("\tVSUBPS Z6, Z4, Z%d", b)
-		p("\tVADDPS Z6, Z5, Z%d", b+1)
-		p("\tVSUBPS Z5, Z6, Z%d", b+2)
-		p("\tVSUBPS Z7, Z5, Z%d", b+3)
+		rowPass(4, 8+4*pair)
 	}
 	columnPass()
 	p("\tVZEROUPPER")
@@ -352,13 +345,8 @@ func input16() {
 	p("\tMOVL $0x7f7f, AX")
 	p("\tKMOVW AX, K2 // d: tx != 7")
 	for tyl := 0; tyl < 2; tyl++ {
-		b := 8 + 4*tyl
-		d := 2 * tyl // d_r = Z(d+r)
 		p("\t// tile row %d of the pair: s0 = d0-d2, s1 = d1+d2, s2 = d2-d1, s3 = d1-d3", tyl)
-		p("\tVSUBPS Z%d, Z%d, Z%d", d+2, d, b)
-		p("\tVADDPS Z%d, Z%d, Z%d", d+2, d+1, b+1)
-		p("\tVSUBPS Z%d, Z%d, Z%d", d+1, d+2, b+2)
-		p("\tVSUBPS Z%d, Z%d, Z%d", d+3, d+1, b+3)
+		rowPass(2*tyl, 8+4*tyl) // d_r = Z(2*tyl+r)
 	}
 	columnPass()
 	p("\tVZEROUPPER")
@@ -366,19 +354,6 @@ func input16() {
 }
 
 func output16() {
-	p("// Output lanes: lane c of output row 2*tyl+h of a pair takes tile")
-	p("// 8*tyl + c/2 of the even (c even) or odd (16+) column vector of y_h.")
-	for tyl := 0; tyl < 2; tyl++ {
-		for c := 0; c < 16; c++ {
-			idx := 8*tyl + c/2
-			if c%2 == 1 {
-				idx += 16
-			}
-			p("DATA winoOut16<>+%d(SB)/4, $%d", 64*tyl+4*c, idx)
-		}
-	}
-	p("GLOBL winoOut16<>(SB), RODATA|NOPTR, $128")
-	p("")
 	p("// func winoOut16F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer)")
 	p("//")
 	p("// src holds M_xi of the 16 tiles of a pair of tile rows of a 16x16 output")
@@ -394,7 +369,9 @@ func output16() {
 	yPass()
 	for tyl := 0; tyl < 2; tyl++ {
 		for h := 0; h < 2; h++ {
-			p("\tVMOVUPS winoOut16<>+%d(SB), Z16", 64*tyl)
+			// lane c of output row 2*tyl+h takes tile 8*tyl + c/2 of y_h's
+			// even (c even) or odd column vector: the interleave table
+			p("\tVMOVUPS winoIlv<>+%d(SB), Z16", 64*tyl)
 			p("\tVPERMI2PS Z%d, Z%d, Z16", 14+h, 12+h)
 			p("\tVMOVUPS Z16, %d(DI)", 64*(2*tyl+h))
 		}
@@ -470,4 +447,14 @@ func columnPass() {
 			}
 		}
 	}
+}
+
+// rowPass applies Bᵀ down the columns: with the input rows d_r in
+// Z<d>+r, it writes s0 = d0-d2, s1 = d1+d2, s2 = d2-d1, s3 = d1-d3 to
+// Z<dst>+k.
+func rowPass(d, dst int) {
+	p("\tVSUBPS Z%d, Z%d, Z%d", d+2, d, dst)
+	p("\tVADDPS Z%d, Z%d, Z%d", d+2, d+1, dst+1)
+	p("\tVSUBPS Z%d, Z%d, Z%d", d+1, d+2, dst+2)
+	p("\tVSUBPS Z%d, Z%d, Z%d", d+3, d+1, dst+3)
 }

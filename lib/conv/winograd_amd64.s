@@ -830,42 +830,6 @@ TEXT ·winoIn16F32AVX512(SB), NOSPLIT, $0-32
 	VZEROUPPER
 	RET
 
-// Output lanes: lane c of output row 2*tyl+h of a pair takes tile
-// 8*tyl + c/2 of the even (c even) or odd (16+) column vector of y_h.
-DATA winoOut16<>+0(SB)/4, $0
-DATA winoOut16<>+4(SB)/4, $16
-DATA winoOut16<>+8(SB)/4, $1
-DATA winoOut16<>+12(SB)/4, $17
-DATA winoOut16<>+16(SB)/4, $2
-DATA winoOut16<>+20(SB)/4, $18
-DATA winoOut16<>+24(SB)/4, $3
-DATA winoOut16<>+28(SB)/4, $19
-DATA winoOut16<>+32(SB)/4, $4
-DATA winoOut16<>+36(SB)/4, $20
-DATA winoOut16<>+40(SB)/4, $5
-DATA winoOut16<>+44(SB)/4, $21
-DATA winoOut16<>+48(SB)/4, $6
-DATA winoOut16<>+52(SB)/4, $22
-DATA winoOut16<>+56(SB)/4, $7
-DATA winoOut16<>+60(SB)/4, $23
-DATA winoOut16<>+64(SB)/4, $8
-DATA winoOut16<>+68(SB)/4, $24
-DATA winoOut16<>+72(SB)/4, $9
-DATA winoOut16<>+76(SB)/4, $25
-DATA winoOut16<>+80(SB)/4, $10
-DATA winoOut16<>+84(SB)/4, $26
-DATA winoOut16<>+88(SB)/4, $11
-DATA winoOut16<>+92(SB)/4, $27
-DATA winoOut16<>+96(SB)/4, $12
-DATA winoOut16<>+100(SB)/4, $28
-DATA winoOut16<>+104(SB)/4, $13
-DATA winoOut16<>+108(SB)/4, $29
-DATA winoOut16<>+112(SB)/4, $14
-DATA winoOut16<>+116(SB)/4, $30
-DATA winoOut16<>+120(SB)/4, $15
-DATA winoOut16<>+124(SB)/4, $31
-GLOBL winoOut16<>(SB), RODATA|NOPTR, $128
-
 // func winoOut16F32AVX512(src unsafe.Pointer, stride int, bias float32, dst unsafe.Pointer)
 //
 // src holds M_xi of the 16 tiles of a pair of tile rows of a 16x16 output
@@ -939,16 +903,16 @@ TEXT ·winoOut16F32AVX512(SB), NOSPLIT, $0-32
 	VSUBPS Z10, Z9, Z15
 	VSUBPS Z11, Z15, Z15
 	VADDPS Z30, Z15, Z15
-	VMOVUPS winoOut16<>+0(SB), Z16
+	VMOVUPS winoIlv<>+0(SB), Z16
 	VPERMI2PS Z14, Z12, Z16
 	VMOVUPS Z16, 0(DI)
-	VMOVUPS winoOut16<>+0(SB), Z16
+	VMOVUPS winoIlv<>+0(SB), Z16
 	VPERMI2PS Z15, Z13, Z16
 	VMOVUPS Z16, 64(DI)
-	VMOVUPS winoOut16<>+64(SB), Z16
+	VMOVUPS winoIlv<>+64(SB), Z16
 	VPERMI2PS Z14, Z12, Z16
 	VMOVUPS Z16, 128(DI)
-	VMOVUPS winoOut16<>+64(SB), Z16
+	VMOVUPS winoIlv<>+64(SB), Z16
 	VPERMI2PS Z15, Z13, Z16
 	VMOVUPS Z16, 192(DI)
 	VZEROUPPER

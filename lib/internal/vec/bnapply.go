@@ -40,7 +40,7 @@ func BNApplyRows[T Float](dst, x, res []T, hw int, mean, invstd, gamma, beta []T
 	}
 }
 
-// bnApplyGo is BNApply as the sequence of kernels it fuses.
+// bnApplyGo is one row of BNApplyRows as the sequence of kernels it fuses.
 func bnApplyGo[T Float](dst, x, res []T, mean, invstd, gamma, beta T, relu bool) {
 	Axpb(dst, x, 1, -mean)
 	Scale(dst, dst, invstd)

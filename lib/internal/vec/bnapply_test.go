@@ -7,7 +7,7 @@ import (
 )
 
 // TestBNApplyMatchesSequence checks BNApplyRows on one row bit for bit
-// against the five kernels it fuses, at every level, for every length up to 70 (full vectors
+// against the five kernels it fuses (bnApplyGo), at every level, for every length up to 70 (full vectors
 // and tails), with and without residual and ReLU, in place and not, with
 // NaN, infinities and signed zeros among the inputs.
 func TestBNApplyMatchesSequence(t *testing.T) {
@@ -31,15 +31,7 @@ func TestBNApplyMatchesSequence(t *testing.T) {
 						}
 						mean, invstd, gamma, beta := float32(0.3), float32(1.7), float32(-0.9), float32(0.25)
 						want := make([]float32, n)
-						Axpb(want, x, 1, -mean)
-						Scale(want, want, invstd)
-						Axpb(want, want, gamma, beta)
-						if r != nil {
-							Add(want, want, r)
-						}
-						if relu {
-							Relu(want, want)
-						}
+						bnApplyGo(want, x, r, mean, invstd, gamma, beta, relu)
 						got := make([]float32, n)
 						src := x
 						if inPlace {
@@ -63,7 +55,7 @@ func TestBNApplyMatchesSequence(t *testing.T) {
 }
 
 // TestBNApplyRowsMatchesRows checks BNApplyRows bit for bit against the
-// sequence of kernels it fuses, row by row, for row lengths with and
+// sequence of kernels it fuses (bnApplyGo), row by row, for row lengths with and
 // without a tail, with and without residual and ReLU, in place and not.
 func TestBNApplyRowsMatchesRows(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
@@ -95,16 +87,7 @@ func TestBNApplyRowsMatchesRows(t *testing.T) {
 								if rs != nil {
 									rr = rs[o : o+hw]
 								}
-								w := want[o : o+hw]
-								Axpb(w, x[o:o+hw], 1, -mean[r])
-								Scale(w, w, invstd[r])
-								Axpb(w, w, gamma[r], beta[r])
-								if rr != nil {
-									Add(w, w, rr)
-								}
-								if relu {
-									Relu(w, w)
-								}
+								bnApplyGo(want[o:o+hw], x[o:o+hw], rr, mean[r], invstd[r], gamma[r], beta[r], relu)
 							}
 							got := make([]float32, n)
 							src := x
