@@ -45,19 +45,10 @@ row:
 	XORQ CX, CX
 dchunk:
 	KMOVW (R14)(CX*4), K1
+	KMOVW 2(R14)(CX*4), K2
 	MOVQ CX, AX
 	SHLQ $6, AX
 	VMOVUPS.Z (DX)(AX*1), K1, Z1
-	CMPW 2(R14)(CX*4), $0xffff
-	JNE dpart
-	VMOVUPS Z1, (DI)(AX*1)
-	INCQ CX
-	CMPQ CX, BX
-	JLT dchunk
-	ADDQ R12, DX
-	JMP next
-dpart:
-	KMOVW 2(R14)(CX*4), K2
 	VMOVUPS Z1, K2, (DI)(AX*1)
 	INCQ CX
 	CMPQ CX, BX
