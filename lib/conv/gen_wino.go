@@ -203,19 +203,9 @@ func shuf(dst, q1, q2 int) {
 }
 
 func input8() {
-	p("// Input lanes: for tile lane L = 4ty+tx, the columns 2tx-1 (a), 2tx (b),")
-	p("// 2tx+1 (c), 2tx+2 (d) of a row pair [ty 0,1 | ty 2,3] (index 8ty + col).")
-	for q, off := range []int{-1, 0, 1, 2} {
-		for l := 0; l < 16; l++ {
-			ty, tx := l/4, l%4
-			idx := 8*ty + 2*tx + off
-			if idx < 0 || 2*tx+off > 7 {
-				idx = 0 // zeroed by the mask
-			}
-			p("DATA winoIdx8<>+%d(SB)/4, $%d", 64*q+4*l, idx)
-		}
-	}
-	p("GLOBL winoIdx8<>(SB), RODATA|NOPTR, $256")
+	p("// Input lanes: for tile lane L = 4ty+tx, the columns of a row pair")
+	p("// [ty 0,1 | ty 2,3] (index 8ty + col).")
+	columnTable("winoIdx8", 8)
 	p("")
 	p("// func winoIn8F32AVX512(src, dst unsafe.Pointer, stride int)")
 	p("//")
@@ -297,19 +287,9 @@ func output8() {
 // pair), whose input rows are six plane rows, one register each.
 
 func input16() {
-	p("// Input lanes of a pair of tile rows: columns 2tx-1 (a), 2tx (b), 2tx+1 (c),")
-	p("// 2tx+2 (d) of [row pass of tile row 0 | of tile row 1] (index 16*tyl + col).")
-	for q, off := range []int{-1, 0, 1, 2} {
-		for l := 0; l < 16; l++ {
-			tyl, tx := l/8, l%8
-			idx := 16*tyl + 2*tx + off
-			if 2*tx+off < 0 || 2*tx+off > 15 {
-				idx = 0 // zeroed by the mask
-			}
-			p("DATA winoIdx16<>+%d(SB)/4, $%d", 64*q+4*l, idx)
-		}
-	}
-	p("GLOBL winoIdx16<>(SB), RODATA|NOPTR, $256")
+	p("// Input lanes of a pair of tile rows: lane L = 8*tyl+tx, the columns of")
+	p("// [row pass of tile row 0 | of tile row 1] (index 16*tyl + col).")
+	columnTable("winoIdx16", 16)
 	p("")
 	p("// func winoIn16F32AVX512(src unsafe.Pointer, pair int, dst unsafe.Pointer, stride int)")
 	p("//")
@@ -457,4 +437,24 @@ func rowPass(d, dst int) {
 	p("\tVADDPS Z%d, Z%d, Z%d", d+2, d+1, dst+1)
 	p("\tVSUBPS Z%d, Z%d, Z%d", d+1, d+2, dst+2)
 	p("\tVSUBPS Z%d, Z%d, Z%d", d+3, d+1, dst+3)
+}
+
+// columnTable writes the index vectors of the column pass of the
+// whole-plane input kernels for rows of w columns (w/2 tiles): for lane l,
+// tile row l/(w/2) and tile tx = l%(w/2), the columns 2tx-1 (a), 2tx (b),
+// 2tx+1 (c) and 2tx+2 (d) of a table holding the rows one after the other
+// (index w*row + col; columns outside the row are zeroed by the masks).
+func columnTable(name string, w int) {
+	tw := w / 2
+	for q, off := range []int{-1, 0, 1, 2} {
+		for l := 0; l < 16; l++ {
+			col := 2*(l%tw) + off
+			idx := w*(l/tw) + col
+			if col < 0 || col >= w {
+				idx = 0
+			}
+			p("DATA %s<>+%d(SB)/4, $%d", name, 64*q+4*l, idx)
+		}
+	}
+	p("GLOBL %s<>(SB), RODATA|NOPTR, $256", name)
 }

@@ -272,21 +272,21 @@ done:
 	VZEROUPPER
 	RET
 
-// Input lanes: for tile lane L = 4ty+tx, the columns 2tx-1 (a), 2tx (b),
-// 2tx+1 (c), 2tx+2 (d) of a row pair [ty 0,1 | ty 2,3] (index 8ty + col).
+// Input lanes: for tile lane L = 4ty+tx, the columns of a row pair
+// [ty 0,1 | ty 2,3] (index 8ty + col).
 DATA winoIdx8<>+0(SB)/4, $0
 DATA winoIdx8<>+4(SB)/4, $1
 DATA winoIdx8<>+8(SB)/4, $3
 DATA winoIdx8<>+12(SB)/4, $5
-DATA winoIdx8<>+16(SB)/4, $7
+DATA winoIdx8<>+16(SB)/4, $0
 DATA winoIdx8<>+20(SB)/4, $9
 DATA winoIdx8<>+24(SB)/4, $11
 DATA winoIdx8<>+28(SB)/4, $13
-DATA winoIdx8<>+32(SB)/4, $15
+DATA winoIdx8<>+32(SB)/4, $0
 DATA winoIdx8<>+36(SB)/4, $17
 DATA winoIdx8<>+40(SB)/4, $19
 DATA winoIdx8<>+44(SB)/4, $21
-DATA winoIdx8<>+48(SB)/4, $23
+DATA winoIdx8<>+48(SB)/4, $0
 DATA winoIdx8<>+52(SB)/4, $25
 DATA winoIdx8<>+56(SB)/4, $27
 DATA winoIdx8<>+60(SB)/4, $29
@@ -634,8 +634,8 @@ TEXT ·winoOut8F32AVX512(SB), NOSPLIT, $0-32
 	VZEROUPPER
 	RET
 
-// Input lanes of a pair of tile rows: columns 2tx-1 (a), 2tx (b), 2tx+1 (c),
-// 2tx+2 (d) of [row pass of tile row 0 | of tile row 1] (index 16*tyl + col).
+// Input lanes of a pair of tile rows: lane L = 8*tyl+tx, the columns of
+// [row pass of tile row 0 | of tile row 1] (index 16*tyl + col).
 DATA winoIdx16<>+0(SB)/4, $0
 DATA winoIdx16<>+4(SB)/4, $1
 DATA winoIdx16<>+8(SB)/4, $3
