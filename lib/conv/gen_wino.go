@@ -220,13 +220,7 @@ func input8() {
 	for i := 0; i < 4; i++ {
 		p("\tVMOVUPS %d(SI), Z%d", 64*i, i)
 	}
-	for q := 0; q < 4; q++ {
-		p("\tVMOVUPS winoIdx8<>+%d(SB), Z%d", 64*q, 24+q)
-	}
-	p("\tMOVL $0xeeee, AX")
-	p("\tKMOVW AX, K1 // a: tx != 0")
-	p("\tMOVL $0x7777, AX")
-	p("\tKMOVW AX, K2 // d: tx != 3")
+	columnSetup("winoIdx8", 8)
 	// row pass: S_k of tile rows (0,1) in Z8-Z11, of (2,3) in Z12-Z15
 	for pair := 0; pair < 2; pair++ {
 		p("\t// tile rows %d and %d: d_r = [row 2ty-1+r of each], then s0 = d0-d2, s1 = d1+d2, s2 = d2-d1, s3 = d1-d3", 2*pair, 2*pair+1)
@@ -317,13 +311,7 @@ func input16() {
 	p("\tCMPQ AX, $3")
 	p("\tJEQ 2(PC)")
 	p("\tVMOVUPS 256(SI), Z5")
-	for q := 0; q < 4; q++ {
-		p("\tVMOVUPS winoIdx16<>+%d(SB), Z%d", 64*q, 24+q)
-	}
-	p("\tMOVL $0xfefe, AX")
-	p("\tKMOVW AX, K1 // a: tx != 0")
-	p("\tMOVL $0x7f7f, AX")
-	p("\tKMOVW AX, K2 // d: tx != 7")
+	columnSetup("winoIdx16", 16)
 	for tyl := 0; tyl < 2; tyl++ {
 		p("\t// tile row %d of the pair: s0 = d0-d2, s1 = d1+d2, s2 = d2-d1, s3 = d1-d3", tyl)
 		rowPass(2*tyl, 8+4*tyl) // d_r = Z(2*tyl+r)
@@ -457,4 +445,27 @@ func columnTable(name string, w int) {
 		}
 	}
 	p("GLOBL %s<>(SB), RODATA|NOPTR, $256", name)
+}
+
+// columnSetup loads what columnPass needs for rows of w columns: the index
+// vectors of columnTable(name, w) into Z24-Z27, and the masks K1 (lanes
+// whose tile has a column a: tx != 0) and K2 (a column d: tx != w/2-1).
+func columnSetup(name string, w int) {
+	for q := 0; q < 4; q++ {
+		p("\tVMOVUPS %s<>+%d(SB), Z%d", name, 64*q, 24+q)
+	}
+	tw := w / 2
+	var ka, kd int
+	for l := 0; l < 16; l++ {
+		if l%tw != 0 {
+			ka |= 1 << l
+		}
+		if l%tw != tw-1 {
+			kd |= 1 << l
+		}
+	}
+	p("\tMOVL $0x%04x, AX", ka)
+	p("\tKMOVW AX, K1 // a: tx != 0")
+	p("\tMOVL $0x%04x, AX", kd)
+	p("\tKMOVW AX, K2 // d: tx != %d", tw-1)
 }
