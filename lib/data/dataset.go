@@ -3,6 +3,8 @@ package data
 import (
 	"fmt"
 	"sort"
+
+	"repdyn/lib/internal/safemath"
 )
 
 // Split names a part of a dataset.
@@ -49,13 +51,18 @@ func (d *Dataset) String() string {
 	return fmt.Sprintf("%s: %d images %dx%dx%d, %d classes", d.Name, d.N, d.C, d.H, d.W, d.Classes)
 }
 
-// Validate checks that the fields agree with one another.
+// Validate checks that the fields agree with one another (N*C*H*W is
+// formed with overflow checks: a shape whose product overflows is refused).
 func (d *Dataset) Validate() error {
 	if d.N < 0 || d.C <= 0 || d.H <= 0 || d.W <= 0 {
 		return fmt.Errorf("data: %s: bad shape N=%d C=%d H=%d W=%d", d.Name, d.N, d.C, d.H, d.W)
 	}
-	if len(d.Images) != d.N*d.ImageSize() {
-		return fmt.Errorf("data: %s: %d image values, want N*C*H*W = %d", d.Name, len(d.Images), d.N*d.ImageSize())
+	want, ok := safemath.Product([]int{d.N, d.C, d.H, d.W}, -1)
+	if !ok {
+		return fmt.Errorf("data: %s: shape N=%d C=%d H=%d W=%d: N*C*H*W overflows", d.Name, d.N, d.C, d.H, d.W)
+	}
+	if len(d.Images) != want {
+		return fmt.Errorf("data: %s: %d image values, want N*C*H*W = %d", d.Name, len(d.Images), want)
 	}
 	if len(d.Labels) != d.N {
 		return fmt.Errorf("data: %s: %d labels for %d images", d.Name, len(d.Labels), d.N)

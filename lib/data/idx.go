@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"repdyn/lib/internal/safemath"
 )
 
 // IDX is a decoded IDX file (the MNIST file format) of unsigned bytes.
@@ -66,7 +68,12 @@ func ReadIDX(path string) (*IDX, error) {
 	return x, nil
 }
 
-// ParseIDX decodes IDX bytes (already decompressed).
+// maxIDXElements bounds the values an IDX header may declare (1 TiB).
+const maxIDXElements = 1 << 40
+
+// ParseIDX decodes IDX bytes (already decompressed). The product of the
+// dimensions is formed with overflow checks (every non-zero dimension
+// counts, see safemath.Product) and must equal the body's length.
 func ParseIDX(b []byte) (*IDX, error) {
 	if len(b) < 4 {
 		return nil, fmt.Errorf("bad IDX magic: file has only %d bytes", len(b))
@@ -85,19 +92,17 @@ func ParseIDX(b []byte) (*IDX, error) {
 		return nil, fmt.Errorf("wrong length: %d bytes, too short for the %d-dimension header", len(b), nd)
 	}
 	dims := make([]int, nd)
-	total := int64(1)
 	for i := range dims {
-		d := binary.BigEndian.Uint32(b[4+4*i:])
-		dims[i] = int(d)
-		total *= int64(d)
-		if total > 1<<40 {
-			return nil, fmt.Errorf("bad IDX header: dimensions %v too large", dims[:i+1])
-		}
+		dims[i] = int(binary.BigEndian.Uint32(b[4+4*i:]))
+	}
+	total, ok := safemath.Product(dims, maxIDXElements)
+	if !ok {
+		return nil, fmt.Errorf("bad IDX header: dimensions %v hold more than %d values", dims, maxIDXElements)
 	}
 	body := b[4+4*nd:]
-	if int64(len(body)) != total {
+	if len(body) != total {
 		what := "truncated"
-		if int64(len(body)) > total {
+		if len(body) > total {
 			what = "trailing data"
 		}
 		return nil, fmt.Errorf("wrong length (%s): %d data bytes, dimensions %v need %d", what, len(body), dims, total)

@@ -8,6 +8,9 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
+
+	"repdyn/lib/internal/safemath"
 )
 
 // MAT v5 data types (miXXX) and array classes (mxXXX) used here.
@@ -42,11 +45,12 @@ type MatArray struct {
 	order binary.ByteOrder
 }
 
-// Len is the number of elements.
+// Len is the number of elements (-1 if the product of Dims overflows, which
+// ParseMAT never returns).
 func (a *MatArray) Len() int {
-	n := 1
-	for _, d := range a.Dims {
-		n *= d
+	n, ok := safemath.Product(a.Dims, -1)
+	if !ok {
+		return -1
 	}
 	return n
 }
@@ -285,8 +289,12 @@ func (p *matParser) matrix(b []byte, base int) error {
 		return fmt.Errorf("array %s: unsupported data type %d", name, typ)
 	}
 	a := &MatArray{Name: name, Class: class, Dims: dims, Type: typ, Data: data, order: p.order}
-	if len(data) != a.Len()*sz {
-		return fmt.Errorf("array %s: wrong length: %d data bytes, dimensions %v of %d-byte elements need %d", name, len(data), dims, sz, a.Len()*sz)
+	need, ok := safemath.Product(append(slices.Clone(dims), sz), -1)
+	if !ok {
+		return fmt.Errorf("array %s: dimensions %v of %d-byte elements: size overflows", name, dims, sz)
+	}
+	if len(data) != need {
+		return fmt.Errorf("array %s: wrong length: %d data bytes, dimensions %v of %d-byte elements need %d", name, len(data), dims, sz, need)
 	}
 	_ = complexFlag // the imaginary part, if any, is ignored
 	p.out[name] = a
