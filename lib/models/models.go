@@ -16,7 +16,6 @@ package models
 import (
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 
@@ -52,13 +51,6 @@ func (c Config) withDefaults() Config {
 		c.Slope = 0.01
 	}
 	return c
-}
-
-func (c Config) check() error {
-	if c.InChannels < 1 || c.NumClasses < 1 || c.Width <= 0 || math.IsInf(c.Width, 0) || math.IsNaN(c.Width) {
-		return fmt.Errorf("models: invalid config: InChannels %d, NumClasses %d, Width %v", c.InChannels, c.NumClasses, c.Width)
-	}
-	return nil
 }
 
 // scale applies the width multiplier (rounded, at least 1).
@@ -149,18 +141,13 @@ func newModel[T nn.Float](arch string, cfg Config, layers ...nn.Module[T]) *Mode
 // Initialization as torchvision: convs kaiming_normal_(fan_out, relu), BN
 // weight 1 bias 0, fc PyTorch's Linear default.
 func ResNet[T nn.Float](depth int, cifarStem bool, cfg Config) (*Model[T], error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.check(); err != nil {
+	if _, err := resnetPlan(depth, cifarStem, cfg); err != nil { // bounds, before allocating
 		return nil, err
 	}
-	var blocks []int
-	switch depth {
-	case 18:
-		blocks = []int{2, 2, 2, 2}
-	case 34:
+	cfg = cfg.withDefaults()
+	blocks := []int{2, 2, 2, 2}
+	if depth == 34 {
 		blocks = []int{3, 4, 6, 3}
-	default:
-		return nil, fmt.Errorf("models.ResNet: depth %d, want 18 or 34", depth)
 	}
 	c0 := cfg.scale(64)
 	var layers []nn.Module[T]
@@ -202,13 +189,10 @@ func ResNet[T nn.Float](depth int, cifarStem bool, cfg Config) (*Model[T], error
 // torchvision), not the paper's option A (zero-padding identity), which
 // torchvision does not provide. Initialization as torchvision's ResNet.
 func CIFARResNet[T nn.Float](depth int, cfg Config) (*Model[T], error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.check(); err != nil {
+	if _, err := cifarResNetPlan(depth, cfg); err != nil { // bounds, before allocating
 		return nil, err
 	}
-	if depth < 8 || (depth-2)%6 != 0 {
-		return nil, fmt.Errorf("models.CIFARResNet: depth %d, want 6n+2 (20, 32, 44, 56, ...)", depth)
-	}
+	cfg = cfg.withDefaults()
 	n := (depth - 2) / 6
 	c0 := cfg.scale(16)
 	layers := []nn.Module[T]{nn.NewConv2d[T]("conv1", cfg.InChannels, c0, 3, 1, 1, false),
@@ -242,10 +226,10 @@ func CIFARResNet[T nn.Float](depth int, cfg Config) (*Model[T], error) {
 // inputs) and "linear". Initialization: PyTorch's defaults (that code does
 // not re-initialize): convs and linear kaiming_uniform_(a=sqrt(5)).
 func PreActResNet18[T nn.Float](cfg Config) (*Model[T], error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.check(); err != nil {
+	if _, err := preactPlan(cfg); err != nil { // bounds, before allocating
 		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	c0 := cfg.scale(64)
 	layers := []nn.Module[T]{nn.NewConv2d[T]("conv1", cfg.InChannels, c0, 3, 1, 1, false)}
 	in := c0
@@ -277,24 +261,13 @@ func PreActResNet18[T nn.Float](cfg Config) (*Model[T], error) {
 // ("layers.0.weight", "layers.2.weight", ...). Initialization: PyTorch's
 // Linear default.
 func MLP[T nn.Float](cfg Config) (*Model[T], error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.check(); err != nil {
+	if _, err := mlpPlan(cfg); err != nil { // bounds, before allocating
 		return nil, err
 	}
-	if cfg.InFeatures == 0 {
-		cfg.InFeatures = cfg.InChannels * 28 * 28
-	}
-	hidden := cfg.Hidden
-	if hidden == nil {
-		hidden = []int{512, 512}
-	}
-	if slices.ContainsFunc(hidden, func(h int) bool { return h < 1 }) || cfg.InFeatures < 1 {
-		return nil, fmt.Errorf("models.MLP: invalid widths: InFeatures %d, Hidden %v", cfg.InFeatures, hidden)
-	}
+	cfg, widths, _ := mlpConfig(cfg)
 	layers := []nn.Module[T]{nn.NewFlatten[T]("flatten")}
 	in, idx := cfg.InFeatures, 0
-	for _, h := range hidden {
-		w := cfg.scale(h)
+	for _, w := range widths {
 		layers = append(layers, nn.NewLinear[T](fmt.Sprintf("layers.%d", idx), in, w, !cfg.NoBias),
 			nn.NewActivation[T](fmt.Sprintf("layers.%d", idx+1), cfg.Activation, cfg.Slope))
 		in, idx = w, idx+2

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"repdyn/lib/checkpoint"
+	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/optim"
 )
@@ -221,27 +222,17 @@ func loadModel[T nn.Float](c *Checkpoint, m nn.Module[T]) error {
 		data  []T
 	}
 	var slots []slot
+	var shapes []models.TensorShape
 	for _, p := range m.Params() {
 		slots = append(slots, slot{p.Name, p.Shape, p.Data})
+		shapes = append(shapes, models.TensorShape{Name: p.Name, Shape: p.Shape})
 	}
 	for _, b := range m.Buffers() {
 		slots = append(slots, slot{b.Name, b.Shape, b.Data})
+		shapes = append(shapes, models.TensorShape{Name: b.Name, Shape: b.Shape, Buffer: true})
 	}
-	known := map[string]bool{}
-	for _, s := range slots {
-		known[s.name] = true
-		t, ok := c.File.Get(s.name)
-		if !ok {
-			return fmt.Errorf("train: checkpoint %s does not fit the model: it has no tensor %q (shape %v); is it a checkpoint of another architecture?", c.Path, s.name, s.shape)
-		}
-		if !slices.Equal(t.Shape, s.shape) {
-			return fmt.Errorf("train: checkpoint %s does not fit the model: tensor %q has shape %v in the checkpoint and %v in the model", c.Path, s.name, t.Shape, s.shape)
-		}
-	}
-	for _, n := range c.File.Names() {
-		if !known[n] && !strings.HasPrefix(n, OptimPrefix) {
-			return fmt.Errorf("train: checkpoint %s does not fit the model: its tensor %q is not in the model", c.Path, n)
-		}
+	if err := c.fits(shapes, "the model"); err != nil {
+		return err
 	}
 	// All checked: now copy (decoding can still fail on a bad dtype, so
 	// decode everything before writing anything).
@@ -257,6 +248,58 @@ func loadModel[T nn.Float](c *Checkpoint, m nn.Module[T]) error {
 		copy(s.data, vals[i])
 	}
 	return nil
+}
+
+// CheckShapes compares the tensors a model would have (models.Shapes) with
+// the checkpoint's, as LoadModel does but without a model: every one must be
+// present with the same shape and the checkpoint must have no other model
+// tensor. The error names the first mismatching tensor.
+func (c *Checkpoint) CheckShapes(shapes []models.TensorShape) error {
+	return c.fits(shapes, "its model spec")
+}
+
+func (c *Checkpoint) fits(shapes []models.TensorShape, what string) error {
+	known := make(map[string]bool, len(shapes))
+	for _, s := range shapes {
+		known[s.Name] = true
+		t, ok := c.File.Get(s.Name)
+		if !ok {
+			return fmt.Errorf("train: checkpoint %s does not fit %s: it has no tensor %q (shape %v); is it a checkpoint of another architecture?", c.Path, what, s.Name, s.Shape)
+		}
+		if !slices.Equal(t.Shape, s.Shape) {
+			return fmt.Errorf("train: checkpoint %s does not fit %s: tensor %q has shape %v in the checkpoint and %v in the model", c.Path, what, s.Name, t.Shape, s.Shape)
+		}
+	}
+	for _, n := range c.File.Names() {
+		if !known[n] && !strings.HasPrefix(n, OptimPrefix) {
+			return fmt.Errorf("train: checkpoint %s does not fit %s: its tensor %q is not in the model", c.Path, what, n)
+		}
+	}
+	return nil
+}
+
+// NewModel builds the model name with cfg (typically a checkpoint's stored
+// model spec) and loads c into it. The shapes of every parameter and buffer
+// are derived from (name, cfg) with models.Shapes, which bounds every size,
+// and compared with the checkpoint's header before anything is allocated, so
+// a spec that does not describe the file's tensors fails with a one-line
+// error instead of allocating what it asks for.
+func NewModel[T nn.Float](c *Checkpoint, name string, cfg models.Config) (*models.Model[T], error) {
+	shapes, err := models.Shapes(name, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("train: checkpoint %s: model spec: %w", c.Path, err)
+	}
+	if err := c.CheckShapes(shapes); err != nil {
+		return nil, err
+	}
+	m, err := models.New[T](name, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("train: checkpoint %s: model spec: %w", c.Path, err)
+	}
+	if err := c.LoadModel(m); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // LoadOptimizer restores the optimizer's state from the checkpoint.

@@ -401,11 +401,8 @@ func runEval(args []string, stdout io.Writer) error {
 	if cfg.NumClasses != 0 && cfg.NumClasses != ds.Classes {
 		return fmt.Errorf("dataset %s has %d classes but the checkpoint's %s has %d outputs", *dsName, ds.Classes, spec.Model, cfg.NumClasses)
 	}
-	model, err := models.New[float32](spec.Model, cfg)
+	model, err := train.NewModel[float32](c, spec.Model, cfg) // shapes checked against the file first
 	if err != nil {
-		return err
-	}
-	if err := c.LoadModel(model); err != nil {
 		return err
 	}
 	norm := spec.Norm
