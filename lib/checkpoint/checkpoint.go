@@ -336,84 +336,125 @@ func layout(tensors []Tensor) ([]int, error) {
 // Decode parses a safetensors file held in b; name is used in errors. The
 // returned tensors' Data alias b.
 func Decode(b []byte, name string) (*File, error) {
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("checkpoint: %s: %s", name, fmt.Sprintf(format, args...))
-	}
+	fail := failer(name)
 	if len(b) < 8 {
 		return nil, fail("too short (%d bytes) for the 8-byte header length", len(b))
 	}
+	hlen, err := headerLength(b[:8], int64(len(b)), fail)
+	if err != nil {
+		return nil, err
+	}
+	buf := b[8+hlen:]
+	f, items, err := parseHeader(b[8:8+hlen], int64(len(buf)), fail)
+	if err != nil {
+		return nil, err
+	}
+	f.attach(items, buf)
+	return f, nil
+}
+
+func failer(name string) func(format string, args ...any) error {
+	return func(format string, args ...any) error {
+		return fmt.Errorf("checkpoint: %s: %s", name, fmt.Sprintf(format, args...))
+	}
+}
+
+// headerLength decodes and bounds the 8-byte header length of a file of
+// size bytes.
+func headerLength(b []byte, size int64, fail func(string, ...any) error) (int64, error) {
 	hlen := binary.LittleEndian.Uint64(b)
 	if hlen > MaxHeader {
-		return nil, fail("header length %d exceeds the limit of %d bytes (not a safetensors file?)", hlen, MaxHeader)
+		return 0, fail("header length %d exceeds the limit of %d bytes (not a safetensors file?)", hlen, MaxHeader)
 	}
-	if hlen > uint64(len(b)-8) {
-		return nil, fail("header length %d exceeds the file size %d (truncated?)", hlen, len(b))
+	if hlen > uint64(size-8) {
+		return 0, fail("header length %d exceeds the file size %d (truncated?)", hlen, size)
 	}
-	hdr := b[8 : 8+hlen]
-	buf := b[8+hlen:]
+	return int64(hlen), nil
+}
+
+// item is one tensor's header entry.
+type item struct {
+	name string
+	e    headerEntry
+}
+
+// attach makes the tensors of items, their data slices of buf.
+func (f *File) attach(items []item, buf []byte) {
+	for _, it := range items {
+		begin, stop := it.e.DataOffsets[0], it.e.DataOffsets[1]
+		shape := it.e.Shape
+		if shape == nil {
+			shape = []int{}
+		}
+		f.Tensors = append(f.Tensors, Tensor{Name: it.name, DType: it.e.DType, Shape: shape, Data: buf[begin:stop:stop]})
+	}
+}
+
+// parseHeader validates the JSON header hdr of a file whose data buffer has
+// bufLen bytes: every tensor's offsets must lie in it, tile it exactly and
+// match its shape. It returns the metadata (in a File without tensors) and
+// the entries sorted by offset. Nothing is allocated in proportion to the
+// sizes the header declares.
+func parseHeader(hdr []byte, bufLen int64, fail func(string, ...any) error) (*File, []item, error) {
 	if len(hdr) == 0 || hdr[0] != '{' {
-		return nil, fail("header is not a JSON object (it must start with '{')")
+		return nil, nil, fail("header is not a JSON object (it must start with '{')")
 	}
 	if !utf8.Valid(hdr) {
-		return nil, fail("header is not valid UTF-8")
+		return nil, nil, fail("header is not valid UTF-8")
 	}
 	// First pass: raw messages, to check for duplicate keys and keep order.
 	dec := json.NewDecoder(bytes.NewReader(hdr))
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('{') {
-		return nil, fail("header is not a JSON object: %v", err)
+		return nil, nil, fail("header is not a JSON object: %v", err)
 	}
 	f := &File{}
-	type item struct {
-		name string
-		e    headerEntry
-	}
 	var items []item
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, fail("bad header JSON: %v", err)
+			return nil, nil, fail("bad header JSON: %v", err)
 		}
 		key := tok.(string)
 		if seen[key] {
-			return nil, fail("tensor %q appears twice in the header", key)
+			return nil, nil, fail("tensor %q appears twice in the header", key)
 		}
 		seen[key] = true
 		if key == metadataKey {
 			var m map[string]string
 			if err := dec.Decode(&m); err != nil {
-				return nil, fail("bad __metadata__ (must map strings to strings): %v", err)
+				return nil, nil, fail("bad __metadata__ (must map strings to strings): %v", err)
 			}
 			f.Metadata = m
 			continue
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, fail("bad header JSON at tensor %q: %v", key, err)
+			return nil, nil, fail("bad header JSON at tensor %q: %v", key, err)
 		}
 		var e headerEntry
 		rd := json.NewDecoder(bytes.NewReader(raw))
 		rd.DisallowUnknownFields()
 		if err := rd.Decode(&e); err != nil {
-			return nil, fail("tensor %q: bad header entry %s: %v", key, raw, err)
+			return nil, nil, fail("tensor %q: bad header entry %s: %v", key, raw, err)
 		}
 		if e.DType.Size() == 0 {
-			return nil, fail("tensor %q: unknown dtype %q", key, e.DType)
+			return nil, nil, fail("tensor %q: unknown dtype %q", key, e.DType)
 		}
 		if e.Shape == nil && !bytes.Contains(raw, []byte(`"shape"`)) {
-			return nil, fail("tensor %q: no shape", key)
+			return nil, nil, fail("tensor %q: no shape", key)
 		}
 		if !bytes.Contains(raw, []byte(`"data_offsets"`)) {
-			return nil, fail("tensor %q: no data_offsets", key)
+			return nil, nil, fail("tensor %q: no data_offsets", key)
 		}
 		items = append(items, item{key, e})
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, fail("bad header JSON: %v", err)
+		return nil, nil, fail("bad header JSON: %v", err)
 	}
 	if rest := bytes.TrimSpace(hdr[dec.InputOffset():]); len(rest) != 0 {
-		return nil, fail("bad header JSON: trailing data after the object")
+		return nil, nil, fail("bad header JSON: trailing data after the object")
 	}
 	sort.SliceStable(items, func(i, j int) bool {
 		a, b := items[i].e.DataOffsets, items[j].e.DataOffsets
@@ -427,21 +468,21 @@ func Decode(b []byte, name string) (*File, error) {
 		e := it.e
 		begin, stop := e.DataOffsets[0], e.DataOffsets[1]
 		if begin < 0 || stop < begin {
-			return nil, fail("tensor %q: invalid data_offsets [%d, %d]", it.name, begin, stop)
+			return nil, nil, fail("tensor %q: invalid data_offsets [%d, %d]", it.name, begin, stop)
 		}
 		if begin != end {
 			if begin < end {
-				return nil, fail("tensor %q: data_offsets [%d, %d] overlap the previous tensor (which ends at %d)", it.name, begin, stop, end)
+				return nil, nil, fail("tensor %q: data_offsets [%d, %d] overlap the previous tensor (which ends at %d)", it.name, begin, stop, end)
 			}
-			return nil, fail("tensor %q: data_offsets [%d, %d] leave a gap after byte %d", it.name, begin, stop, end)
+			return nil, nil, fail("tensor %q: data_offsets [%d, %d] leave a gap after byte %d", it.name, begin, stop, end)
 		}
-		if stop > int64(len(buf)) {
-			return nil, fail("tensor %q: data_offsets [%d, %d] out of range: the data buffer has %d bytes (truncated?)", it.name, begin, stop, len(buf))
+		if stop > bufLen {
+			return nil, nil, fail("tensor %q: data_offsets [%d, %d] out of range: the data buffer has %d bytes (truncated?)", it.name, begin, stop, bufLen)
 		}
 		n, ok := int64(1), true
 		for _, d := range e.Shape {
 			if d < 0 {
-				return nil, fail("tensor %q: negative dimension in shape %v", it.name, e.Shape)
+				return nil, nil, fail("tensor %q: negative dimension in shape %v", it.name, e.Shape)
 			}
 			if d != 0 && n > math.MaxInt64/8/int64(d) {
 				ok = false
@@ -450,28 +491,94 @@ func Decode(b []byte, name string) (*File, error) {
 			n *= int64(d)
 		}
 		if want := n * int64(e.DType.Size()); !ok || stop-begin != want {
-			return nil, fail("tensor %q: %d bytes in data_offsets, but shape %v of %s needs %d", it.name, stop-begin, e.Shape, e.DType, want)
+			return nil, nil, fail("tensor %q: %d bytes in data_offsets, but shape %v of %s needs %d", it.name, stop-begin, e.Shape, e.DType, want)
 		}
 		end = stop
-		shape := e.Shape
-		if shape == nil {
-			shape = []int{}
-		}
-		f.Tensors = append(f.Tensors, Tensor{Name: it.name, DType: e.DType, Shape: shape, Data: buf[begin:stop:stop]})
 	}
-	if end != int64(len(buf)) {
-		return nil, fail("%d bytes of data after the last tensor (the buffer has %d, tensors cover %d)", int64(len(buf))-end, len(buf), end)
+	if end != bufLen {
+		return nil, nil, fail("%d bytes of data after the last tensor (the buffer has %d, tensors cover %d)", bufLen-end, bufLen, end)
 	}
+	return f, items, nil
+}
+
+// Read reads and validates a safetensors file. It refuses anything but a
+// regular file (a device such as /dev/zero, a FIFO, a directory), and reads
+// in bounded steps: the 8-byte header length, checked against MaxHeader and
+// the file's size; the header, whose offsets must tile exactly the rest of
+// the file; only then the data, exactly as many bytes as the header
+// declares. So memory never exceeds the file's real size (plus the header).
+func Read(path string) (*File, error) {
+	fail := failer(path)
+	r, size, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if size < 8 {
+		return nil, fail("too short (%d bytes) for the 8-byte header length", size)
+	}
+	var lb [8]byte
+	if _, err := io.ReadFull(r, lb[:]); err != nil {
+		return nil, fail("reading the header length: %v", err)
+	}
+	hlen, err := headerLength(lb[:], size, fail)
+	if err != nil {
+		return nil, err
+	}
+	hdr := make([]byte, hlen)
+	if _, err := io.ReadFull(r, hdr); err != nil {
+		return nil, fail("reading the %d-byte header: %v (truncated?)", hlen, err)
+	}
+	bufLen := size - 8 - hlen
+	f, items, err := parseHeader(hdr, bufLen, fail)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, bufLen)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, fail("reading %d data bytes: %v (the file changed while it was read?)", bufLen, err)
+	}
+	if n, _ := r.Read(lb[:1]); n != 0 {
+		return nil, fail("longer than its size %d (the file changed while it was read?)", size)
+	}
+	f.attach(items, buf)
 	return f, nil
 }
 
-// Read reads and validates a safetensors file.
-func Read(path string) (*File, error) {
-	b, err := os.ReadFile(path)
+// openRegular opens path for reading if it is a regular file and returns
+// its size. The open does not block on a FIFO (see openFlags).
+func openRegular(path string) (*os.File, int64, error) {
+	r, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, 0, fmt.Errorf("checkpoint: %w", err)
 	}
-	return Decode(b, path)
+	st, err := r.Stat()
+	if err != nil {
+		r.Close()
+		return nil, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		r.Close()
+		return nil, 0, fmt.Errorf("checkpoint: %s is not a regular file (%v)", path, st.Mode().Type())
+	}
+	return r, st.Size(), nil
+}
+
+// readRegular reads a whole regular file of at most limit bytes.
+func readRegular(path string, limit int64) ([]byte, error) {
+	r, size, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	if size > limit {
+		return nil, fmt.Errorf("checkpoint: %s: %d bytes, more than the limit of %d", path, size, limit)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, fmt.Errorf("checkpoint: reading %s: %w", path, err)
+	}
+	return b, nil
 }
 
 // testHookBeforeRename, when set (by tests), runs after the temporary file
@@ -570,12 +677,16 @@ func WriteSidecar(path string, v any) error {
 	})
 }
 
-// ReadSidecar decodes SidecarPath(path) into v.
+// MaxSidecar is the largest sidecar ReadSidecar reads.
+const MaxSidecar = 1 << 30
+
+// ReadSidecar decodes SidecarPath(path) into v (a regular file of at most
+// MaxSidecar bytes).
 func ReadSidecar(path string, v any) error {
 	p := SidecarPath(path)
-	b, err := os.ReadFile(p)
+	b, err := readRegular(p, MaxSidecar)
 	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("checkpoint: %s: %w", p, err)

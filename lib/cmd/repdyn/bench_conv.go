@@ -46,6 +46,9 @@ func runBenchConv(args []string, stdout io.Writer) error {
 	stride := fs.Int("stride", 1, "stride")
 	pad := fs.Int("pad", -1, "zero padding on each side (default kernel/2)")
 	threads := fs.Int("threads", 0, "worker threads (default GOMAXPROCS)")
+	boundInts(fs, 1, maxBenchDim, "batch", "cin", "cout", "hw", "kernel", "stride")
+	boundInts(fs, -1, maxBenchDim, "pad")
+	boundInts(fs, 0, maxBenchThreads, "threads")
 	dtype := fs.String("dtype", "f32", "element type: f32 or f64")
 	reps := fs.Int("reps", 10, "timed repetitions (median reported)")
 	if err := fs.Parse(args); err != nil {
@@ -54,11 +57,14 @@ func runBenchConv(args []string, stdout io.Writer) error {
 	if *pad < 0 {
 		*pad = *kernel / 2
 	}
-	if *reps < 1 {
-		return fmt.Errorf("--reps = %d: must be at least 1", *reps)
+	if *reps < 1 || *reps > maxBenchReps {
+		return fmt.Errorf("--reps = %d: must be in 1..%d", *reps, maxBenchReps)
 	}
 	p := conv.New(*batch, *cin, *hw, *hw, *cout, *kernel, *stride, *pad)
 	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := benchElements("bench conv", []int{2, p.InputLen()}, []int{3, p.OutputLen()}, []int{2, p.WeightLen()}); err != nil {
 		return err
 	}
 	if *threads > 0 {

@@ -68,11 +68,13 @@ func benchGemm(args []string, stdout io.Writer) error {
 	m := fs.Int("m", 1024, "rows of op(A) and C")
 	n := fs.Int("n", 1024, "columns of op(B) and C")
 	k := fs.Int("k", 1024, "columns of op(A), rows of op(B)")
+	boundInts(fs, 1, maxBenchDim, "m", "n", "k")
 	ta := fs.Bool("transa", false, "A is stored k×m (C = Aᵀ B)")
 	tb := fs.Bool("transb", false, "B is stored n×k (C = A Bᵀ)")
 	threads := fs.String("threads", "", "goroutines, or a comma list (default parallel.Threads())")
 	dtype := fs.String("dtype", "f32", "f32 or f64")
 	reps := fs.Int("reps", 0, "timed calls per shape (default: enough for ~0.5 s, 3..500)")
+	boundInts(fs, 0, maxBenchReps, "reps")
 	window := fs.Duration("window", 600*time.Millisecond, "length of each of the three windows behind gflops_best3 (0: skip)")
 	shapes := fs.String("shapes", "", "`file` of shapes, one \"name M N K transA transB\" per line (e.g. ../shared/bench/shapes.txt)")
 	only := fs.String("only", "", "with --shapes: comma list of shape names to run")
@@ -99,13 +101,18 @@ func benchGemm(args []string, stdout io.Writer) error {
 			list = sel
 		}
 	}
+	for _, s := range list {
+		if err := checkGemmShape(s); err != nil {
+			return err
+		}
+	}
 	ths := []int{parallel.Threads()}
 	if *threads != "" {
 		ths = ths[:0]
 		for _, f := range strings.Split(*threads, ",") {
 			v, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || v < 1 {
-				return fmt.Errorf("bad --threads %q", *threads)
+			if err != nil || !checkThreadList(v) {
+				return fmt.Errorf("bad --threads %q (want integers in 1..%d)", *threads, maxBenchThreads)
 			}
 			ths = append(ths, v)
 		}
@@ -190,6 +197,20 @@ func timeGemm[T gemm.Float](s gemmShape, reps int, window time.Duration) gemmRes
 		GFlops: flop / float64(med),
 		CPUMs:  float64(cpuMed) / 1e6, GFlopsPerCPU: flop / float64(cpuMed),
 	}
+}
+
+// checkGemmShape bounds a shape (from the flags or a shapes file) before
+// its matrices are allocated.
+func checkGemmShape(s gemmShape) error {
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"M", s.m}, {"N", s.n}, {"K", s.k}} {
+		if d.v < 1 || d.v > maxBenchDim {
+			return fmt.Errorf("shape %s: %s = %d, want 1..%d", s.name, d.name, d.v, maxBenchDim)
+		}
+	}
+	return benchElements(fmt.Sprintf("shape %s (M %d, N %d, K %d)", s.name, s.m, s.n, s.k), []int{s.m, s.k}, []int{s.k, s.n}, []int{s.m, s.n})
 }
 
 func readGemmShapes(path string) ([]gemmShape, error) {

@@ -54,8 +54,12 @@ func benchTrain(args []string, stdout io.Writer) error {
 	batch := fs.Int("batch", 128, "batch size")
 	steps := fs.Int("steps", 10, "timed steps (and timed inference passes)")
 	warmup := fs.Int("warmup", 2, "untimed warm-up steps")
+	boundInts(fs, 1, maxBenchDim, "batch")
+	boundInts(fs, 1, maxBenchReps, "steps")
+	boundInts(fs, 0, maxBenchReps, "warmup")
 	threads := fs.String("threads", "", "compute threads, or a comma list (default all cores)")
 	hw := fs.Int("hw", 32, "image height and width")
+	boundInts(fs, 1, maxBenchDim, "hw")
 	only := fs.String("only", "", "time only \"train\" or \"infer\" (default both)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the timed runs to `file`")
 	if err := fs.Parse(args); err != nil {
@@ -81,13 +85,16 @@ func benchTrain(args []string, stdout io.Writer) error {
 	if *batch <= 0 || *steps <= 0 || *warmup < 0 {
 		return fmt.Errorf("--batch and --steps must be positive")
 	}
+	if err := benchElements(fmt.Sprintf("--batch %d --hw %d", *batch, *hw), []int{*batch, 3, *hw, *hw}); err != nil {
+		return err
+	}
 	list := []int{parallel.Threads()}
 	if *threads != "" {
 		list = nil
 		for _, s := range strings.Split(*threads, ",") {
 			t, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || t <= 0 {
-				return fmt.Errorf("--threads %q: want positive integers", *threads)
+			if err != nil || !checkThreadList(t) {
+				return fmt.Errorf("--threads %q: want integers in 1..%d", *threads, maxBenchThreads)
 			}
 			list = append(list, t)
 		}
@@ -114,6 +121,9 @@ func benchTrainOnce(name string, width float64, batch, hw, steps, warmup int, on
 	}
 	m, err := models.New[float32](name, cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkActivations(m, batch, hw); err != nil {
 		return nil, err
 	}
 	x, err := tensor.New[float32](batch, 3, hw, hw)
@@ -222,4 +232,18 @@ func peakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// checkActivations bounds the activations of one batch (every layer's
+// output, from the shape trace) before the first forward pass allocates them.
+func checkActivations(m *models.Model[float32], batch, hw int) error {
+	sum, err := m.Summary([]int{batch, 3, hw, hw})
+	if err != nil {
+		return err
+	}
+	shapes := make([][]int, 0, len(sum.Rows))
+	for _, r := range sum.Rows {
+		shapes = append(shapes, r.OutShape)
+	}
+	return benchElements(fmt.Sprintf("--batch %d --hw %d: activations of %s", batch, hw, m.Arch), shapes...)
 }

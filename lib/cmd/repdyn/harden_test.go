@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -77,5 +78,81 @@ func TestEvalCraftedSpec(t *testing.T) {
 		if d := after.TotalAlloc - before.TotalAlloc; d > 200<<20 {
 			t.Errorf("%s: eval allocated %d MB before failing", c.name, d>>20)
 		}
+	}
+}
+
+// TestBenchBadSizes: every size flag of `repdyn bench` is checked when
+// parsed (probe 5 of issue 17: `bench gemm --m -5` panicked in makeslice).
+// With the flag conventions of main.go a flag error exits with status 2;
+// before those land it is status 1; either way one line, never a trace.
+func TestBenchBadSizes(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "gemm", "--m", "-5"}, `invalid value "-5" for flag -m`},
+		{[]string{"bench", "gemm", "--n", "0"}, `flag -n`},
+		{[]string{"bench", "gemm", "--k", "-1"}, `flag -k`},
+		{[]string{"bench", "gemm", "--reps", "-2"}, `flag -reps`},
+		{[]string{"bench", "gemm", "--m", "100000", "--n", "100000", "--k", "1"}, `more than 2147483648 values`},
+		{[]string{"bench", "gemm", "--threads", "0"}, `--threads "0"`},
+		{[]string{"bench", "conv", "--batch", "-5"}, `flag -batch`},
+		{[]string{"bench", "conv", "--cin", "0"}, `flag -cin`},
+		{[]string{"bench", "conv", "--cout", "-1"}, `flag -cout`},
+		{[]string{"bench", "conv", "--hw", "-3"}, `flag -hw`},
+		{[]string{"bench", "conv", "--kernel", "0"}, `flag -kernel`},
+		{[]string{"bench", "conv", "--stride", "0"}, `flag -stride`},
+		{[]string{"bench", "conv", "--pad", "-2"}, `flag -pad`},
+		{[]string{"bench", "conv", "--threads", "-4"}, `flag -threads`},
+		{[]string{"bench", "conv", "--reps", "0"}, `--reps`},
+		{[]string{"bench", "conv", "--reps", "1000000000000"}, `--reps`},
+		{[]string{"bench", "train", "--batch", "-1"}, `flag -batch`},
+		{[]string{"bench", "train", "--hw", "-5"}, `flag -hw`},
+		{[]string{"bench", "train", "--steps", "0"}, `flag -steps`},
+		{[]string{"bench", "train", "--warmup", "-1"}, `flag -warmup`},
+		{[]string{"bench", "train", "--batch", "100000", "--model", "resnet18"}, `activations of resnet18`},
+		{[]string{"bench", "train", "--threads", "-4"}, `--threads "-4"`},
+	} {
+		rc, _, errs := runCmdForTrainTest(t, c.args...)
+		if (rc != 1 && rc != 2) || !strings.Contains(errs, c.want) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%v: rc %d, stderr %q, want one line containing %q", c.args, rc, errs, c.want)
+		}
+	}
+}
+
+// TestEvalDevZero: `eval --checkpoint /dev/zero` is refused at once
+// instead of reading until out of memory.
+func TestEvalDevZero(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip(err)
+	}
+	rc, _, errs := runCmdForTrainTest(t, "eval", "--checkpoint", "/dev/zero", "--dataset", "synthetic")
+	if rc != 1 || !strings.Contains(errs, "not a regular file") {
+		t.Fatalf("rc %d, stderr %q", rc, errs)
+	}
+}
+
+// TestTrainMetricsSymlink: a metrics.jsonl symlink in --out must not make
+// training append outside the folder.
+func TestTrainMetricsSymlink(t *testing.T) {
+	dir := t.TempDir()
+	out, outside := filepath.Join(dir, "run"), filepath.Join(dir, "outside.txt")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(outside, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(out, "metrics.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, errs := runCmdForTrainTest(t, "train", "--model", "mlp", "--dataset", "synthetic", "--subset", "128",
+		"--test-subset", "64", "--epochs", "1", "--batch", "64", "--out", out, "--progress", "0")
+	b, err := os.ReadFile(outside)
+	if err != nil || string(b) != "precious\n" {
+		t.Fatalf("training wrote through the symlink: %q (%v); rc %d, stderr %q", b, err, rc, errs)
+	}
+	if rc == 0 {
+		t.Fatalf("training into a folder whose metrics.jsonl is a symlink succeeded")
 	}
 }

@@ -280,7 +280,7 @@ func runTrain(args []string, stdout io.Writer) error {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	metrics, err := os.OpenFile(filepath.Join(*out, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	metrics, err := train.OpenAppend(filepath.Join(*out, "metrics.jsonl")) // never through a symlink
 	if err != nil {
 		return err
 	}
