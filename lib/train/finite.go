@@ -22,6 +22,9 @@ type NonFiniteError struct {
 	Name  string
 	Value float64 // the first non-finite value found
 	Loss  float64
+	// Checkpoint is set when the value was found in the state about to be
+	// written to this checkpoint (which was then not written).
+	Checkpoint string
 }
 
 func (e *NonFiniteError) Error() string {
@@ -39,6 +42,10 @@ func (e *NonFiniteError) Error() string {
 		what = fmt.Sprintf("the gradient of parameter %q is the first non-finite one (in backpropagation order)", e.Name)
 	default:
 		what = "the loss function returned a non-finite value from finite logits"
+	}
+	if e.Checkpoint != "" {
+		return fmt.Sprintf("train: not writing checkpoint %s: %s (%v) after %d steps",
+			e.Checkpoint, what, e.Value, e.Step)
 	}
 	return fmt.Sprintf("train: non-finite value (%v) at epoch %d, batch %d (after %d steps; loss %v): %s",
 		e.Value, e.Epoch+1, e.Batch, e.Step, e.Loss, what)
@@ -80,14 +87,24 @@ func checkGrads[T nn.Float](params []*nn.Param[T]) (name string, v float64, ok b
 // checkState looks for non-finite values in the parameters (forward order)
 // and then the buffers of m.
 func checkState[T nn.Float](m nn.Module[T]) (where, name string, v float64, ok bool) {
+	return checkStateWith(m, nil)
+}
+
+// checkStateWith is checkState with the buffers' values taken from bufs
+// when it is not nil (a snapshot, as save writes it).
+func checkStateWith[T nn.Float](m nn.Module[T], bufs [][]T) (where, name string, v float64, ok bool) {
 	for _, p := range m.Params() {
 		if j := firstNonFinite(p.Data); j >= 0 {
 			return "parameter", p.Name, float64(p.Data[j]), false
 		}
 	}
-	for _, b := range m.Buffers() {
-		if j := firstNonFinite(b.Data); j >= 0 {
-			return "buffer", b.Name, float64(b.Data[j]), false
+	for i, b := range m.Buffers() {
+		d := b.Data
+		if bufs != nil {
+			d = bufs[i]
+		}
+		if j := firstNonFinite(d); j >= 0 {
+			return "buffer", b.Name, float64(d[j]), false
 		}
 	}
 	return "", "", 0, true

@@ -362,6 +362,9 @@ func (t *Trainer[T]) Run(ctx context.Context) (*Result, error) {
 			ErrInterrupted, what, st.Step, st.Epoch+1, st.Batch, orNone(path), cause))
 	}
 	stopped := func(err error) (*Result, error) {
+		if nf := (*NonFiniteError)(nil); errors.As(err, &nf) && nf.Checkpoint != "" {
+			return finish(err) // the state cannot be checkpointed
+		}
 		if _, cerr := t.checkpoint(nil); cerr != nil {
 			return finish(errors.Join(err, cerr))
 		}
@@ -604,6 +607,12 @@ func (t *Trainer[T]) checkpoint(bufs [][]T) (string, error) {
 }
 
 func (t *Trainer[T]) write(p string, bufs [][]T) error {
+	// No checkpoint stores a non-finite value: the loss may stay finite
+	// while a running variance overflows (train mode normalizes with the
+	// batch's statistics, eval mode's 1/sqrt(Inf) is 0).
+	if where, name, v, ok := checkStateWith(t.cfg.Model, bufs); !ok {
+		return &NonFiniteError{Step: t.st.Step, Epoch: t.st.Epoch, Batch: t.st.Batch, Where: where, Name: name, Value: v, Loss: math.NaN(), Checkpoint: p}
+	}
 	if err := save(p, t.cfg.Model, bufs, t.cfg.Optimizer, &t.st, t.cfg.ModelSpec); err != nil {
 		return fmt.Errorf("train: writing checkpoint: %w", err)
 	}
