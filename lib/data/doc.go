@@ -31,8 +31,11 @@
 // # Files, cache and checksums
 //
 // Files live in the cache directory: $REPDYN_DATA, else
-// os.UserCacheDir()/repdyn/data (~/.cache/repdyn/data on Linux), one
-// subdirectory per dataset, under the published file names. A missing file
+// os.UserCacheDir()/repdyn/data (~/.cache/repdyn/data on Linux; with HOME
+// unset, the home directory from the user database; never the shared
+// temporary directory: with no home it is an error asking for
+// REPDYN_DATA), one subdirectory per dataset, under the published file
+// names. A missing file
 // is downloaded from the dataset's official location (MNIST from the
 // ossci-datasets S3 mirror, then Google's cvdf mirror, since
 // yann.lecun.com is unreliable) into a temporary file in the same
@@ -47,17 +50,21 @@
 //     Fashion-MNIST, KMNIST, CIFAR-10, CIFAR-100 and SVHN: the values
 //     TensorFlow Datasets records for these files. For the IDX files and
 //     SVHN the MD5 that torchvision records is checked as well.
-//   - MD5 only, for Semeion (torchvision's value): no published SHA-256
-//     was at hand when the table was written.
+//   - Semeion: torchvision's MD5, and the SHA-256 and size of the file
+//     whose MD5 that is (UCI publishes no SHA-256).
 //   - Fashion-MNIST also records the SHA-256 of each file's decompressed
 //     content, because Debian ships the same data re-compressed (its .gz
 //     files differ from upstream's only by the missing gzip file-name
 //     field); a file that fails the published checks is accepted when its
 //     decompressed content matches.
 //
-// A file verified once is not hashed again while its size and modification
-// time are unchanged (a stamp file .NAME.verified sits beside it in the
-// cache); Verify, and `repdyn data verify`, always re-hash.
+// A file verified once is not hashed again while it is the same file: a
+// stamp .NAME.verified beside it in the cache records its size,
+// modification and change times, inode and device and the hashes computed
+// from it, and vouches for it only while all of these match and the hashes
+// are the expected ones (a replaced, rewritten or re-dated file is hashed
+// again). Verify, and `repdyn data verify`, always re-hash. A download
+// writes at most the recorded size: a longer body is abandoned there.
 //
 // With REPDYN_OFFLINE=1 (or Options.Offline) nothing is downloaded: a
 // missing file fails at once with an error (wrapping ErrOffline) that

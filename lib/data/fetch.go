@@ -13,8 +13,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -35,23 +37,62 @@ type Options struct {
 	Log io.Writer
 }
 
-// CacheDir returns the default cache root: $REPDYN_DATA if set, else
-// os.UserCacheDir()/repdyn/data (falling back to the temporary directory).
+// CacheDir returns the default cache root, or "" when there is none (see
+// CacheRoot, which says why).
 func CacheDir() string {
-	if d := os.Getenv("REPDYN_DATA"); d != "" {
-		return d
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "repdyn", "data")
-	}
-	return filepath.Join(os.TempDir(), "repdyn-data")
+	d, _ := CacheRoot()
+	return d
 }
 
-func (o *Options) dir() string {
-	if o != nil && o.Dir != "" {
-		return o.Dir
+// CacheRoot returns the default cache root: $REPDYN_DATA if set, else
+// os.UserCacheDir()/repdyn/data, else (HOME and XDG_CACHE_HOME both unset)
+// .cache/repdyn/data in the home directory the user database gives for this
+// user. It never falls back to the shared temporary directory, where
+// another user could plant files (or links) before us: with no home
+// directory it is an error that says to set REPDYN_DATA.
+func CacheRoot() (string, error) {
+	if d := os.Getenv("REPDYN_DATA"); d != "" {
+		return d, nil
 	}
-	return CacheDir()
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "repdyn", "data"), nil
+	}
+	home, err := userHome()
+	if err != nil {
+		return "", fmt.Errorf("data: no cache directory (HOME and XDG_CACHE_HOME are unset, and %v): set REPDYN_DATA to a private directory", err)
+	}
+	return filepath.Join(home, ".cache", "repdyn", "data"), nil
+}
+
+// userHome is the current user's home directory from the user database, if
+// it exists.
+func userHome() (string, error) {
+	u, err := user.Current()
+	if err != nil {
+		return "", err
+	}
+	if u.HomeDir == "" || u.HomeDir == "/" {
+		return "", fmt.Errorf("user %s has no home directory", u.Username)
+	}
+	if st, err := os.Stat(u.HomeDir); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("the home directory %s of user %s does not exist", u.HomeDir, u.Username)
+	}
+	return u.HomeDir, nil
+}
+
+// root is the cache root of these options, or why there is none.
+func (o *Options) root() (string, error) {
+	if o != nil && o.Dir != "" {
+		return o.Dir, nil
+	}
+	return CacheRoot()
+}
+
+// dir is root without the error, for paths in messages; every entry point
+// checks root first.
+func (o *Options) dir() string {
+	d, _ := o.root()
+	return d
 }
 
 func (o *Options) offline() bool {
@@ -123,6 +164,9 @@ func Fetch(name string, opts *Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := opts.root(); err != nil {
+		return nil, err
+	}
 	var paths []string
 	for _, f := range s.files {
 		if len(f.Splits) == 1 && f.Splits[0] == Extra {
@@ -154,6 +198,9 @@ func Verify(name string, opts *Options) ([]FileStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := opts.root(); err != nil {
+		return nil, err
+	}
 	out := make([]FileStatus, 0, len(s.files))
 	for _, f := range s.files {
 		st := FileStatus{File: f}
@@ -162,11 +209,11 @@ func Verify(name string, opts *Options) ([]FileStatus, error) {
 			st.Status = "missing"
 			st.Err = fmt.Errorf("data: %s: file %s is missing: run `repdyn data fetch %s`, or download %s and place it at %s",
 				f.Dataset, f.Name, f.Dataset, f.URL, st.Path)
-		} else if how, err := verifyFile(st.Path, f, st.System); err != nil {
+		} else if v, err := verifyFileHashes(st.Path, f, st.System); err != nil {
 			st.Status, st.Err = err.Error(), err
 		} else {
-			st.Status = how
-			writeStamp(st.Path, f, opts)
+			st.Status = v.how
+			writeStamp(st.Path, f, v, opts)
 		}
 		out = append(out, st)
 	}
@@ -177,6 +224,9 @@ func Verify(name string, opts *Options) ([]FileStatus, error) {
 func Locate(name string, opts *Options) ([]FileStatus, error) {
 	s, err := lookup(name)
 	if err != nil {
+		return nil, err
+	}
+	if _, err := opts.root(); err != nil {
 		return nil, err
 	}
 	out := make([]FileStatus, 0, len(s.files))
@@ -204,52 +254,61 @@ func missingError(f File, opts *Options, path string) error {
 // ensure returns the path of a present, verified copy of f, downloading it
 // into the cache when it is missing.
 func ensure(s *spec, f File, opts *Options) (string, error) {
+	if _, err := opts.root(); err != nil {
+		return "", err
+	}
 	path, system, exists := locate(s, f, opts)
 	if exists {
 		if stampValid(path, f, opts) {
 			return path, nil
 		}
 		opts.logf("verifying %s", path)
-		if _, err := verifyFile(path, f, system); err != nil {
+		v, err := verifyFileHashes(path, f, system)
+		if err != nil {
 			if system {
 				return "", fmt.Errorf("%w (system copy; set NoSystem or place a good copy at %s)", err, CachePath(f, opts))
 			}
 			return "", fmt.Errorf("%w; delete it to download it again from %s", err, f.URL)
 		}
-		writeStamp(path, f, opts)
+		writeStamp(path, f, v, opts)
 		return path, nil
 	}
 	if opts.offline() {
 		return "", missingError(f, opts, path)
 	}
-	if err := download(f, path, opts); err != nil {
+	v, err := download(f, path, opts)
+	if err != nil {
 		return "", err
 	}
-	writeStamp(path, f, opts)
+	writeStamp(path, f, v, opts)
 	return path, nil
 }
 
 // download fetches f into path atomically, trying f.URL and then each
 // mirror: a temporary file in the same directory is written, verified,
-// synced and renamed into place.
-func download(f File, path string, opts *Options) error {
+// synced and renamed into place. It returns the verification's hashes.
+func download(f File, path string, opts *Options) (verdict, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("data: %s: %w", f.Dataset, err)
+		return verdict{}, fmt.Errorf("data: %s: %w", f.Dataset, err)
 	}
 	var errs []string
 	for _, u := range append([]string{f.URL}, f.Mirrors...) {
-		err := downloadFrom(u, f, path, opts)
+		v, err := downloadFrom(u, f, path, opts)
 		if err == nil {
-			return nil
+			return v, nil
 		}
 		opts.logf("%v", err)
 		errs = append(errs, err.Error())
 	}
 	if len(errs) == 1 {
-		return fmt.Errorf("%s (download it by hand and place it at %s, or set REPDYN_DATA)", errs[0], path)
+		return verdict{}, fmt.Errorf("%s (download it by hand and place it at %s, or set REPDYN_DATA)", errs[0], path)
 	}
-	return fmt.Errorf("data: %s: every location failed:\n  %s\n(download it by hand and place it at %s, or set REPDYN_DATA)", f.Name, strings.Join(errs, "\n  "), path)
+	return verdict{}, fmt.Errorf("data: %s: every location failed:\n  %s\n(download it by hand and place it at %s, or set REPDYN_DATA)", f.Name, strings.Join(errs, "\n  "), path)
 }
+
+// MaxUnknownDownload caps a download whose size the registry does not
+// record (every registered file has one; this is for files added without).
+const MaxUnknownDownload = 4 << 30
 
 // progress logs a download's progress every 10% (when the size is known).
 type progress struct {
@@ -270,23 +329,34 @@ func (p *progress) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func downloadFrom(url string, f File, path string, opts *Options) error {
+// downloadFrom fetches url into a temporary file beside path, writing at
+// most the size the registry records for f (MaxUnknownDownload if none): a
+// body that announces or sends more is abandoned at that point, before
+// anything beyond it reaches the disk.
+func downloadFrom(url string, f File, path string, opts *Options) (verdict, error) {
 	opts.logf("downloading %s -> %s", url, path)
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
 	if err != nil {
-		return fmt.Errorf("data: %s: %w", f.Name, err)
+		return verdict{}, fmt.Errorf("data: %s: %w", f.Name, err)
 	}
 	resp, err := opts.client().Do(req)
 	if err != nil {
-		return fmt.Errorf("data: downloading %s: %w", url, err)
+		return verdict{}, fmt.Errorf("data: downloading %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("data: downloading %s: HTTP %s", url, resp.Status)
+		return verdict{}, fmt.Errorf("data: downloading %s: HTTP %s", url, resp.Status)
+	}
+	limit := f.Size
+	if limit <= 0 {
+		limit = MaxUnknownDownload
+	}
+	if resp.ContentLength > limit || (f.Size > 0 && resp.ContentLength >= 0 && resp.ContentLength != f.Size) {
+		return verdict{}, fmt.Errorf("data: downloading %s: the server announces %d bytes, want %d (not the published file)", url, resp.ContentLength, limit)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+f.Name+".part-*")
 	if err != nil {
-		return fmt.Errorf("data: %s: %w", f.Name, err)
+		return verdict{}, fmt.Errorf("data: %s: %w", f.Name, err)
 	}
 	tmpName := tmp.Name()
 	ok := false
@@ -296,26 +366,26 @@ func downloadFrom(url string, f File, path string, opts *Options) error {
 			os.Remove(tmpName)
 		}
 	}()
-	size := f.Size
-	if size == 0 {
-		size = resp.ContentLength
-	}
-	body := &progress{r: resp.Body, size: size, next: size / 10, name: f.Name, opts: opts}
-	n, err := io.Copy(tmp, body)
+	body := &progress{r: resp.Body, size: limit, next: limit / 10, name: f.Name, opts: opts}
+	n, err := io.Copy(tmp, io.LimitReader(body, limit))
 	if err != nil {
-		return fmt.Errorf("data: downloading %s: %w after %d bytes", url, err, n)
+		return verdict{}, fmt.Errorf("data: downloading %s: %w after %d bytes", url, err, n)
+	}
+	if m, _ := body.Read(make([]byte, 1)); m > 0 {
+		return verdict{}, fmt.Errorf("data: downloading %s: the body is longer than the %d bytes expected; abandoned after writing %d", url, limit, n)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("data: %s: %w", tmpName, err)
+		return verdict{}, fmt.Errorf("data: %s: %w", tmpName, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("data: %s: %w", tmpName, err)
+		return verdict{}, fmt.Errorf("data: %s: %w", tmpName, err)
 	}
-	if _, err := verifyFile(tmpName, f, false); err != nil {
-		return fmt.Errorf("data: downloaded %s is bad: %w", url, err)
+	v, err := verifyFileHashes(tmpName, f, false)
+	if err != nil {
+		return verdict{}, fmt.Errorf("data: downloaded %s is bad: %w", url, err)
 	}
 	if err := os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("data: %s: %w", path, err)
+		return verdict{}, fmt.Errorf("data: %s: %w", path, err)
 	}
 	ok = true
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
@@ -323,7 +393,17 @@ func downloadFrom(url string, f File, path string, opts *Options) error {
 		d.Close()
 	}
 	opts.logf("downloaded %s (%d bytes, verified)", path, n)
-	return nil
+	return v, nil
+}
+
+// verdict is the outcome of a verification: how the file was accepted and
+// the hashes computed from it (the ones a stamp records).
+type verdict struct {
+	how     string
+	content bool   // accepted by its decompressed content (ContentSHA256)
+	sha256  string // of the file
+	md5     string // of the file
+	csha256 string // of the decompressed content, when content
 }
 
 // verifyFile checks size and checksums of the file at path against f and
@@ -332,44 +412,52 @@ func downloadFrom(url string, f File, path string, opts *Options) error {
 // gzip-decompressed content matches f.ContentSHA256 (a re-compressed copy,
 // as Debian ships Fashion-MNIST). system only changes the wording.
 func verifyFile(path string, f File, system bool) (string, error) {
-	how, perr := verifyPublished(path, f)
+	v, err := verifyFileHashes(path, f, system)
+	return v.how, err
+}
+
+func verifyFileHashes(path string, f File, system bool) (verdict, error) {
+	v, perr := verifyPublished(path, f)
 	if perr == nil {
-		return how, nil
+		return v, nil
 	}
 	if f.ContentSHA256 == "" {
-		return "", perr
+		return verdict{}, perr
 	}
 	h, err := gunzipHash(path)
 	if err != nil {
-		return "", fmt.Errorf("%v; and as a re-compressed copy: %w", perr, err)
+		return verdict{}, fmt.Errorf("%v; and as a re-compressed copy: %w", perr, err)
 	}
 	if h != f.ContentSHA256 {
-		return "", fmt.Errorf("%v; and as a re-compressed copy: wrong checksum: decompressed content SHA-256 %s, want %s", perr, h, f.ContentSHA256)
+		return verdict{}, fmt.Errorf("%v; and as a re-compressed copy: wrong checksum: decompressed content SHA-256 %s, want %s", perr, h, f.ContentSHA256)
 	}
+	v = verdict{how: "ok (decompressed sha256)", content: true, csha256: h}
 	if system {
-		return "ok (decompressed sha256, system copy)", nil
+		v.how = "ok (decompressed sha256, system copy)"
 	}
-	return "ok (decompressed sha256)", nil
+	return v, nil
 }
 
-func verifyPublished(path string, f File) (string, error) {
+func verifyPublished(path string, f File) (verdict, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("data: %s: %w", path, err)
+		return verdict{}, fmt.Errorf("data: %s: %w", path, err)
 	}
 	if f.Size != 0 && st.Size() != f.Size {
 		what := "truncated"
 		if st.Size() > f.Size {
 			what = "too long"
 		}
-		return "", fmt.Errorf("data: %s: wrong length (%s): %d bytes, want %d", path, what, st.Size(), f.Size)
-	}
-	if f.SHA256 == "" && f.MD5 == "" {
-		return "ok (no checksum recorded)", nil
+		return verdict{}, fmt.Errorf("data: %s: wrong length (%s): %d bytes, want %d", path, what, st.Size(), f.Size)
 	}
 	sha, md, err := hashFile(path)
 	if err != nil {
-		return "", err
+		return verdict{}, err
+	}
+	v := verdict{sha256: sha, md5: md}
+	if f.SHA256 == "" && f.MD5 == "" {
+		v.how = "ok (no checksum recorded)"
+		return v, nil
 	}
 	var bad, used []string
 	if f.SHA256 != "" {
@@ -385,9 +473,10 @@ func verifyPublished(path string, f File) (string, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return "", fmt.Errorf("data: %s: wrong checksum: %s", path, strings.Join(bad, "; "))
+		return verdict{}, fmt.Errorf("data: %s: wrong checksum: %s", path, strings.Join(bad, "; "))
 	}
-	return "ok (" + strings.Join(used, "+") + ")", nil
+	v.how = "ok (" + strings.Join(used, "+") + ")"
+	return v, nil
 }
 
 func hashFile(path string) (sha, md string, err error) {
@@ -423,55 +512,128 @@ func gunzipHash(path string) (string, error) {
 }
 
 // A stamp records that a file was verified, so that loading does not hash
-// hundreds of megabytes every time. It is keyed on path, size and
-// modification time; `repdyn data verify` always re-hashes.
+// hundreds of megabytes every time. It vouches only for the file it was
+// made from: its size, modification and change times, inode and device
+// must all be those of the file now, and the hashes it records (computed
+// from the file when it was verified) must be the ones the registry expects
+// (and its size the published size). Anything else re-hashes the file;
+// `repdyn data verify` always does.
 type stamp struct {
+	Version int    `json:"version"`
 	Path    string `json:"path"`
 	Size    int64  `json:"size"`
 	ModTime int64  `json:"mtime_ns"`
+	fileID
+	// What the verification computed from the file.
+	FileSHA256    string `json:"file_sha256"`
+	FileMD5       string `json:"file_md5"`
+	Content       bool   `json:"by_content,omitempty"`
+	ContentSHA256 string `json:"content_sha256,omitempty"`
+	// What the registry expected then.
 	SHA256  string `json:"expected_sha256,omitempty"`
 	MD5     string `json:"expected_md5,omitempty"`
-	Content string `json:"expected_content_sha256,omitempty"`
+	Expect  string `json:"expected_content_sha256,omitempty"`
+	ExpSize int64  `json:"expected_size,omitempty"`
 }
+
+const stampVersion = 2
+
+// maxStamp bounds the stamp files read.
+const maxStamp = 1 << 16
 
 func stampPath(f File, opts *Options) string {
 	return filepath.Join(opts.dir(), f.Dataset, "."+f.Name+".verified")
 }
 
-func makeStamp(path string, f File) (stamp, bool) {
+// identify describes the file at path as a stamp does (without hashes).
+func identify(path string) (stamp, bool) {
 	st, err := os.Stat(path)
-	if err != nil {
+	if err != nil || !st.Mode().IsRegular() {
 		return stamp{}, false
 	}
 	abs, _ := filepath.Abs(path)
-	return stamp{Path: abs, Size: st.Size(), ModTime: st.ModTime().UnixNano(), SHA256: f.SHA256, MD5: f.MD5, Content: f.ContentSHA256}, true
+	return stamp{Version: stampVersion, Path: abs, Size: st.Size(), ModTime: st.ModTime().UnixNano(), fileID: idOf(st)}, true
 }
 
 func stampValid(path string, f File, opts *Options) bool {
-	want, ok := makeStamp(path, f)
+	now, ok := identify(path)
 	if !ok {
 		return false
 	}
-	b, err := os.ReadFile(stampPath(f, opts))
+	b, err := readSmall(stampPath(f, opts), maxStamp)
 	if err != nil {
 		return false
 	}
 	var got stamp
-	return json.Unmarshal(b, &got) == nil && got == want
+	if json.Unmarshal(b, &got) != nil {
+		return false
+	}
+	switch {
+	case got.Version != stampVersion || got.Path != now.Path || got.Size != now.Size || got.ModTime != now.ModTime || got.fileID != now.fileID:
+		return false // another file, or this one changed
+	case got.SHA256 != f.SHA256 || got.MD5 != f.MD5 || got.Expect != f.ContentSHA256 || got.ExpSize != f.Size:
+		return false // verified against other expectations
+	case got.Content:
+		return f.ContentSHA256 != "" && got.ContentSHA256 == f.ContentSHA256
+	}
+	return (f.Size == 0 || now.Size == f.Size) &&
+		(f.SHA256 == "" || got.FileSHA256 == f.SHA256) &&
+		(f.MD5 == "" || got.FileMD5 == f.MD5)
 }
 
-func writeStamp(path string, f File, opts *Options) {
-	s, ok := makeStamp(path, f)
+// writeStamp records that the file at path was verified with outcome v
+// (written atomically: a temporary file renamed into place).
+func writeStamp(path string, f File, v verdict, opts *Options) {
+	s, ok := identify(path)
 	if !ok {
 		return
 	}
+	s.FileSHA256, s.FileMD5, s.Content, s.ContentSHA256 = v.sha256, v.md5, v.content, v.csha256
+	s.SHA256, s.MD5, s.Expect, s.ExpSize = f.SHA256, f.MD5, f.ContentSHA256, f.Size
 	b, _ := json.Marshal(s)
 	sp := stampPath(f, opts)
 	if os.MkdirAll(filepath.Dir(sp), 0o755) != nil {
 		return
 	}
-	tmp := sp + ".tmp"
-	if os.WriteFile(tmp, b, 0o644) == nil {
-		os.Rename(tmp, sp)
+	writeFileAtomic(sp, b)
+}
+
+// readSmall reads a regular file of at most limit bytes (refusing devices,
+// FIFOs and larger files).
+func readSmall(path string, limit int64) ([]byte, error) {
+	r, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
 	}
+	defer r.Close()
+	st, err := r.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() > limit {
+		return nil, fmt.Errorf("data: %s: not a regular file of at most %d bytes", path, limit)
+	}
+	return io.ReadAll(io.LimitReader(r, limit))
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory (created exclusively, so never through a planted link) and a
+// rename.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(b)
+	cerr := tmp.Close()
+	if werr == nil && cerr == nil {
+		if werr = os.Rename(tmp.Name(), path); werr == nil {
+			return nil
+		}
+	}
+	os.Remove(tmp.Name())
+	if werr != nil {
+		return werr
+	}
+	return cerr
 }
