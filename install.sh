@@ -28,6 +28,15 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 root="$(pwd)"
 
 GO_VERSION="${GO_VERSION:-1.26.8}"
+# SHA-256 of the official Go tarballs (https://go.dev/dl/?mode=json&include=all);
+# for another GO_VERSION set GO_SHA256 to the published value.
+go_sha256() {
+  if [ -n "${GO_SHA256:-}" ]; then echo "$GO_SHA256"; return; fi
+  case "$GO_VERSION-$1" in
+    1.26.8-amd64) echo d0f743b33e8d8945e6b1f432edd15785c70507121d6e2a723b21285eddf8b57b ;;
+    1.26.8-arm64) echo 211ffced9dcb9633a55eac6364816ec0ddd951389a740e88fa8b3337971bdda0 ;;
+  esac
+}
 start=1
 apt=1
 classic=0
@@ -80,9 +89,18 @@ go_ok() {
 if ! go_ok; then
   arch="$(dpkg --print-architecture 2>/dev/null || uname -m)"
   case "$arch" in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; esac
+  sum="$(go_sha256 "$arch")"
+  if [ -z "$sum" ]; then
+    echo "repdyn: no SHA-256 known for go${GO_VERSION}.linux-${arch}.tar.gz: set GO_SHA256 to the value published at https://go.dev/dl/" >&2
+    exit 1
+  fi
   say "installing Go $GO_VERSION into /usr/local/go"
   tmp="$(mktemp -d)"
   curl -fsSL "https://go.dev/dl/go${GO_VERSION}.linux-${arch}.tar.gz" -o "$tmp/go.tgz"
+  echo "$sum  $tmp/go.tgz" | sha256sum -c --quiet - || {
+    echo "repdyn: go${GO_VERSION}.linux-${arch}.tar.gz does not have the SHA-256 $sum; not installing it" >&2
+    rm -rf "$tmp"; exit 1
+  }
   $SUDO rm -rf /usr/local/go
   $SUDO tar -C /usr/local -xzf "$tmp/go.tgz"
   rm -rf "$tmp"

@@ -49,7 +49,9 @@ func (s *spec) filesFor(split Split) []File {
 
 // Checksums below: SHA-256 and sizes as recorded by TensorFlow Datasets for
 // these URLs (url_checksums/*.txt); MD5s as recorded by torchvision
-// (torchvision/datasets/mnist.py, semeion.py). Fashion-MNIST content hashes
+// (torchvision/datasets/mnist.py, semeion.py). Semeion's SHA-256 and size
+// are those of the file with torchvision's MD5 (UCI publishes neither;
+// recomputed from a copy whose MD5 matches). Fashion-MNIST content hashes
 // were computed from Debian's dataset-fashion-mnist package, whose .gz files
 // are the upstream ones with the gzip file-name field stripped (each is
 // exactly 24 bytes, the length of that name, shorter than upstream).
@@ -155,7 +157,8 @@ func init() {
 		description: "Semeion handwritten digits, 1x16x16 binary, 10 classes, 1593 images (one split: all)",
 		files: []File{{Dataset: "semeion", Name: "semeion.data",
 			URL:    "https://archive.ics.uci.edu/ml/machine-learning-databases/semeion/semeion.data",
-			Splits: []Split{All}, MD5: "cb545d371d2ce14ec121470795a77432"}},
+			Splits: []Split{All}, Size: 2889702, MD5: "cb545d371d2ce14ec121470795a77432",
+			SHA256: "f43228ae3da5ea6a3c95069d53450b86166770e3b719dcc333182128fe08d4b1"}},
 		splits: []Split{All}, c: 1, h: 16, w: 16, classes: digitNames, load: loadSemeionDataset,
 	})
 }
