@@ -47,6 +47,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"repdyn/lib/internal/tempfile"
 )
 
 // DType is a safetensors element type.
@@ -598,7 +600,7 @@ func Write(path string, tensors []Tensor, metadata map[string]string) error {
 // writeAtomic writes a file via a synced temporary file and a rename.
 func writeAtomic(path string, fill func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := tempfile.Create(dir, filepath.Base(path)) // swept if we are killed (lib/internal/tempfile)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}

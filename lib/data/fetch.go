@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"repdyn/lib/internal/tempfile"
 )
 
 // Options controls where dataset files are looked for and how they are
@@ -254,8 +256,13 @@ func missingError(f File, opts *Options, path string) error {
 // ensure returns the path of a present, verified copy of f, downloading it
 // into the cache when it is missing.
 func ensure(s *spec, f File, opts *Options) (string, error) {
-	if _, err := opts.root(); err != nil {
+	root, err := opts.root()
+	if err != nil {
 		return "", err
+	}
+	// Temporary files of downloads and stamps a killed process left.
+	if removed, _ := tempfile.SweepOnce(filepath.Join(root, f.Dataset)); len(removed) > 0 {
+		opts.logf("removed stale temporary files in %s: %v", filepath.Join(root, f.Dataset), removed)
 	}
 	path, system, exists := locate(s, f, opts)
 	if exists {
@@ -354,7 +361,7 @@ func downloadFrom(url string, f File, path string, opts *Options) (verdict, erro
 	if resp.ContentLength > limit || (f.Size > 0 && resp.ContentLength >= 0 && resp.ContentLength != f.Size) {
 		return verdict{}, fmt.Errorf("data: downloading %s: the server announces %d bytes, want %d (not the published file)", url, resp.ContentLength, limit)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+f.Name+".part-*")
+	tmp, err := tempfile.Create(filepath.Dir(path), f.Name)
 	if err != nil {
 		return verdict{}, fmt.Errorf("data: %s: %w", f.Name, err)
 	}
@@ -620,7 +627,7 @@ func readSmall(path string, limit int64) ([]byte, error) {
 // directory (created exclusively, so never through a planted link) and a
 // rename.
 func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	tmp, err := tempfile.Create(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
 		return err
 	}

@@ -177,7 +177,7 @@ func TestDownload(t *testing.T) {
 	wantErr(t, err, "every location failed", "404", "announces 33 bytes")
 	entries, _ := os.ReadDir(filepath.Join(dir, "mnist"))
 	for _, e := range entries {
-		if strings.Contains(e.Name(), ".part") {
+		if strings.Contains(e.Name(), ".tmp-") {
 			t.Fatalf("temporary file left behind: %s", e.Name())
 		}
 	}

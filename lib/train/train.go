@@ -91,6 +91,7 @@ import (
 	"time"
 
 	"repdyn/lib/data"
+	"repdyn/lib/internal/tempfile"
 	"repdyn/lib/nn"
 	"repdyn/lib/optim"
 	"repdyn/lib/tensor"
@@ -328,6 +329,11 @@ func (t *Trainer[T]) Run(ctx context.Context) (*Result, error) {
 	if t.cfg.OutDir != "" {
 		if err := os.MkdirAll(t.cfg.OutDir, 0o755); err != nil {
 			return nil, err
+		}
+		// Checkpoint temporaries of a run killed while writing (kill -9,
+		// out of memory): ours only, and only if their writer is gone.
+		if _, err := tempfile.Sweep(t.cfg.OutDir); err != nil {
+			return nil, fmt.Errorf("train: sweeping stale temporary files: %w", err)
 		}
 	}
 	st := &t.st
