@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -55,8 +56,74 @@ func stripComments(s string) string {
 	return strings.Join(out, "\n")
 }
 
+// restricted checks a pod against the Pod Security "restricted" profile
+// (the parts a manifest controls): non-root, seccomp RuntimeDefault (or
+// Localhost), and for every container and init container no privilege
+// escalation and all capabilities dropped.
+func restricted(t *testing.T, what string, pod corev1.PodSpec) {
+	t.Helper()
+	psc := pod.SecurityContext
+	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
+		t.Errorf("%s: pods must run as non-root (securityContext.runAsNonRoot)", what)
+	}
+	if psc != nil && psc.RunAsUser != nil && *psc.RunAsUser == 0 {
+		t.Errorf("%s: runAsUser 0", what)
+	}
+	podSeccomp := psc != nil && psc.SeccompProfile != nil && psc.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault
+	if !podSeccomp {
+		t.Errorf("%s: set the pod's seccompProfile to RuntimeDefault", what)
+	}
+	for _, v := range pod.Volumes {
+		if v.HostPath != nil {
+			t.Errorf("%s: hostPath volume %q is not allowed", what, v.Name)
+		}
+	}
+	if pod.HostNetwork || pod.HostPID || pod.HostIPC {
+		t.Errorf("%s: host namespaces", what)
+	}
+	for _, c := range append(append([]corev1.Container{}, pod.InitContainers...), pod.Containers...) {
+		sc := c.SecurityContext
+		name := what + " container " + c.Name
+		if sc == nil {
+			t.Errorf("%s: no securityContext", name)
+			continue
+		}
+		if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+			t.Errorf("%s: set allowPrivilegeEscalation: false", name)
+		}
+		if sc.Privileged != nil && *sc.Privileged {
+			t.Errorf("%s: privileged", name)
+		}
+		if sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" || len(sc.Capabilities.Add) > 0 {
+			t.Errorf("%s: capabilities must drop ALL and add none", name)
+		}
+		if sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+			t.Errorf("%s: set seccompProfile RuntimeDefault on the container too", name)
+		}
+		if sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+			t.Errorf("%s: set runAsNonRoot", name)
+		}
+		if c.Resources.Limits.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() {
+			t.Errorf("%s: set CPU and memory limits", name)
+		}
+	}
+}
+
+// script is a container's command line.
+func script(c corev1.Container) string {
+	return strings.Join(append(append([]string{}, c.Command...), c.Args...), " ")
+}
+
+func envOf(c corev1.Container) map[string]string {
+	m := map[string]string{}
+	for _, e := range c.Env {
+		m[e.Name] = e.Value
+	}
+	return m
+}
+
 func TestTrainJob(t *testing.T) {
-	var job *batchv1.Job
+	var job, dataJob *batchv1.Job
 	var grid *corev1.ConfigMap
 	var pvc *corev1.PersistentVolumeClaim
 	for i, doc := range documents(t, "k8s/train-job.yaml") {
@@ -70,8 +137,16 @@ func TestTrainJob(t *testing.T) {
 		what := fmt.Sprintf("train-job.yaml document %d (%s %s)", i, meta.APIVersion, meta.Kind)
 		switch meta.APIVersion + " " + meta.Kind {
 		case "batch/v1 Job":
-			job = &batchv1.Job{}
-			strict(t, what, doc, job)
+			j := &batchv1.Job{}
+			strict(t, what, doc, j)
+			switch j.Name {
+			case "repdyn-train":
+				job = j
+			case "repdyn-data":
+				dataJob = j
+			default:
+				t.Fatalf("%s: unexpected Job %q", what, j.Name)
+			}
 		case "v1 ConfigMap":
 			grid = &corev1.ConfigMap{}
 			strict(t, what, doc, grid)
@@ -82,8 +157,50 @@ func TestTrainJob(t *testing.T) {
 			t.Fatalf("%s: unexpected kind", what)
 		}
 	}
-	if job == nil || grid == nil || pvc == nil {
-		t.Fatal("want a Job, a ConfigMap and a PersistentVolumeClaim")
+	if job == nil || dataJob == nil || grid == nil || pvc == nil {
+		t.Fatal("want the Jobs repdyn-train and repdyn-data, a ConfigMap and a PersistentVolumeClaim")
+	}
+	restricted(t, "Job repdyn-train", job.Spec.Template.Spec)
+	restricted(t, "Job repdyn-data", dataJob.Spec.Template.Spec)
+	// The data pre-fetch: one pod fetches every dataset of the grid into
+	// the shared volume and marks each one done.
+	dpod := dataJob.Spec.Template.Spec
+	if len(dpod.Containers) != 1 {
+		t.Fatalf("repdyn-data: want one container")
+	}
+	fetch := dpod.Containers[0]
+	for _, want := range []string{"/config/runs.txt", "--dataset", "repdyn data fetch", ".fetched"} {
+		if !strings.Contains(script(fetch), want) {
+			t.Errorf("repdyn-data's command lacks %q", want)
+		}
+	}
+	if envOf(fetch)["REPDYN_DATA"] != "/results/datasets" {
+		t.Error("repdyn-data must fetch into REPDYN_DATA=/results/datasets")
+	}
+	if dataJob.Spec.Completions != nil && *dataJob.Spec.Completions != 1 || dataJob.Spec.Parallelism != nil && *dataJob.Spec.Parallelism != 1 {
+		t.Error("repdyn-data must be a single pod")
+	}
+	claims := func(pod corev1.PodSpec) string {
+		for _, v := range pod.Volumes {
+			if v.PersistentVolumeClaim != nil {
+				return v.PersistentVolumeClaim.ClaimName
+			}
+		}
+		return ""
+	}
+	if claims(dpod) != pvc.Name {
+		t.Error("repdyn-data must write to the results PVC")
+	}
+	// Training pods wait for the data, then train offline.
+	tpod := job.Spec.Template.Spec
+	if len(tpod.InitContainers) != 1 || !strings.Contains(script(tpod.InitContainers[0]), ".fetched") ||
+		!strings.Contains(script(tpod.InitContainers[0]), "/results/datasets") {
+		t.Error("training pods need an init container that waits for the datasets' .fetched markers")
+	}
+	for _, c := range tpod.Containers {
+		if e := envOf(c); e["REPDYN_OFFLINE"] != "1" || e["REPDYN_DATA"] != "/results/datasets" {
+			t.Errorf("container %s must train with REPDYN_OFFLINE=1 on REPDYN_DATA=/results/datasets (got %v)", c.Name, e)
+		}
 	}
 	s := job.Spec
 	if s.CompletionMode == nil || *s.CompletionMode != batchv1.IndexedCompletion {
@@ -118,24 +235,17 @@ func TestTrainJob(t *testing.T) {
 	if pod.RestartPolicy != corev1.RestartPolicyNever {
 		t.Errorf("restartPolicy %q: Indexed Jobs with backoffLimitPerIndex need Never", pod.RestartPolicy)
 	}
-	if pod.SecurityContext == nil || pod.SecurityContext.RunAsNonRoot == nil || !*pod.SecurityContext.RunAsNonRoot {
-		t.Error("pods must run as non-root")
-	}
 	if len(pod.Containers) != 1 {
 		t.Fatalf("want one container, got %d", len(pod.Containers))
 	}
 	c := pod.Containers[0]
-	script := strings.Join(append(append([]string{}, c.Command...), c.Args...), " ")
 	for _, want := range []string{"JOB_COMPLETION_INDEX", "/config/runs.txt", "repdyn train", "--resume", "--out"} {
-		if !strings.Contains(script, want) {
+		if !strings.Contains(script(c), want) {
 			t.Errorf("container command lacks %q", want)
 		}
 	}
-	if c.Resources.Limits.Cpu().IsZero() || c.Resources.Limits.Memory().IsZero() {
-		t.Error("set CPU and memory limits")
-	}
 	mounts := map[string]string{}
-	for _, m := range c.VolumeMounts {
+	for _, m := range append(append([]corev1.VolumeMount{}, c.VolumeMounts...), pod.InitContainers[0].VolumeMounts...) {
 		mounts[m.Name] = m.MountPath
 	}
 	vols := map[string]corev1.Volume{}
@@ -156,8 +266,85 @@ func TestTrainJob(t *testing.T) {
 	if pod.TerminationGracePeriodSeconds == nil || *pod.TerminationGracePeriodSeconds < 10 {
 		t.Error("give repdyn train time to checkpoint on SIGTERM")
 	}
-	if img := valuesImage(t); c.Image != img {
-		t.Errorf("job image %q differs from the z2jh image %q", c.Image, img)
+	img := valuesImage(t)
+	for _, p := range []corev1.PodSpec{pod, dpod} {
+		for _, c := range append(append([]corev1.Container{}, p.InitContainers...), p.Containers...) {
+			if c.Image != img {
+				t.Errorf("container %s: image %q differs from the z2jh image %q", c.Name, c.Image, img)
+			}
+		}
+	}
+}
+
+// TestCollectJob checks the results-collection Job and runs its script
+// (python3 from the image) on a results folder of three runs.
+func TestCollectJob(t *testing.T) {
+	docs := documents(t, "k8s/collect-job.yaml")
+	if len(docs) != 1 {
+		t.Fatalf("collect-job.yaml: want one document, got %d", len(docs))
+	}
+	var job batchv1.Job
+	strict(t, "collect-job.yaml", docs[0], &job)
+	restricted(t, "Job repdyn-collect", job.Spec.Template.Spec)
+	pod := job.Spec.Template.Spec
+	var claim string
+	for _, v := range pod.Volumes {
+		if v.PersistentVolumeClaim != nil {
+			claim = v.PersistentVolumeClaim.ClaimName
+		}
+	}
+	if claim != "repdyn-results" {
+		t.Errorf("the collector must read the training results PVC, got %q", claim)
+	}
+	if len(pod.Containers) != 1 || len(pod.Containers[0].Command) != 2 || pod.Containers[0].Command[0] != "python3" || len(pod.Containers[0].Args) != 1 {
+		t.Fatal("want one container running python3 -c SCRIPT")
+	}
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed: the collector script is not run")
+	}
+	dir := t.TempDir()
+	epoch := func(e int, acc float64) string {
+		return fmt.Sprintf(`{"epoch":%d,"step":%d,"train_loss":%g,"train_acc":0.5,"has_eval":true,"eval_loss":1,"eval_acc":%g,"lr":0.1,"images_per_s":100,"seconds":1,"best":false}`, e, 10*(e+1), 2.0/float64(e+1), acc)
+	}
+	runs := map[string][]string{
+		"cifar10-sgd-s1":        {epoch(0, 0.3), epoch(1, 0.5), epoch(2, 0.45)},
+		"fashion-mnist-adam-s2": {epoch(0, 0.8)},
+		"empty-run":             {},
+	}
+	for name, lines := range runs {
+		os.MkdirAll(filepath.Join(dir, name), 0o755)
+		os.WriteFile(filepath.Join(dir, name, "metrics.jsonl"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	}
+	os.MkdirAll(filepath.Join(dir, "datasets", "cifar10"), 0o755)
+	code := strings.ReplaceAll(pod.Containers[0].Args[0], "/results", dir)
+	out, err := exec.Command(py, "-c", code).CombinedOutput()
+	if err != nil {
+		t.Fatalf("collector: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "summary.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("summary.jsonl line %q: %v", l, err)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) != 2 || rows[0]["run"] != "cifar10-sgd-s1" || rows[0]["epochs"] != 3.0 || rows[0]["best_eval_acc"] != 0.5 ||
+		rows[0]["best_epoch"] != 2.0 || rows[0]["final_eval_acc"] != 0.45 || rows[1]["run"] != "fashion-mnist-adam-s2" {
+		t.Fatalf("summary %v", rows)
+	}
+	if csv, err := os.ReadFile(filepath.Join(dir, "summary.csv")); err != nil || !strings.HasPrefix(string(csv), "run,epochs,") || strings.Count(string(csv), "\n") != 3 {
+		t.Fatalf("summary.csv %q %v", csv, err)
+	}
+	// A damaged metrics file fails naming it.
+	os.WriteFile(filepath.Join(dir, "cifar10-sgd-s1", "metrics.jsonl"), []byte("{not json\n"), 0o644)
+	if out, err := exec.Command(py, "-c", code).CombinedOutput(); err == nil || !strings.Contains(string(out), "cifar10-sgd-s1/metrics.jsonl:1") {
+		t.Fatalf("damaged metrics: %v %s", err, out)
 	}
 }
 
@@ -252,6 +439,74 @@ func TestZ2JHValues(t *testing.T) {
 	}
 	if s.Cmd != "jupyterhub-singleuser" {
 		t.Errorf("cmd %q", s.Cmd)
+	}
+	// A real authenticator: no shared password, no allow_all.
+	cfg := v.Hub.Config
+	class, _ := cfg["JupyterHub"]["authenticator_class"].(string)
+	switch class {
+	case "nativeauthenticator.NativeAuthenticator", "native", "github", "oauthenticator.GitHubOAuthenticator":
+	default:
+		t.Errorf("authenticator_class %q: use NativeAuthenticator or an OAuthenticator, not a shared password", class)
+	}
+	if _, ok := cfg["DummyAuthenticator"]; ok {
+		t.Error("DummyAuthenticator (a shared password) must not be configured")
+	}
+	for section, kv := range cfg {
+		if _, ok := kv["password"]; ok {
+			t.Errorf("hub.config.%s sets a password", section)
+		}
+		if b, ok := kv["allow_all"].(bool); ok && b {
+			t.Errorf("hub.config.%s.allow_all is true", section)
+		}
+		if b, ok := kv["open_signup"].(bool); ok && b {
+			t.Errorf("hub.config.%s.open_signup is true: anyone could sign up and run code", section)
+		}
+	}
+	admins, _ := cfg["Authenticator"]["admin_users"].([]any)
+	if len(admins) == 0 {
+		t.Error("name an admin (hub.config.Authenticator.admin_users) to authorize sign-ups")
+	}
+	raw, _ := os.ReadFile("z2jh/values.yaml")
+	if !strings.Contains(string(raw), "EDIT BEFORE DEPLOYING") {
+		t.Error("values.yaml needs the loud comment on authentication")
+	}
+}
+
+// TestGoChecksums: install.sh and the Dockerfile verify the Go tarball
+// against the same published SHA-256 values.
+func TestGoChecksums(t *testing.T) {
+	df, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := os.ReadFile(filepath.Join("..", "install.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hex64 := regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+	for _, arch := range []string{"AMD64", "ARM64"} {
+		m := regexp.MustCompile(`(?m)^ARG GO_SHA256_` + arch + `=([0-9a-f]{64})$`).FindSubmatch(df)
+		if m == nil {
+			t.Errorf("Dockerfile: no ARG GO_SHA256_%s with a 64-digit SHA-256", arch)
+			continue
+		}
+		if !bytes.Contains(inst, m[1]) {
+			t.Errorf("install.sh does not know the %s SHA-256 %s of the Dockerfile", arch, m[1])
+		}
+	}
+	if n := len(hex64.FindAll(inst, -1)); n < 2 {
+		t.Errorf("install.sh records %d Go SHA-256 values, want amd64 and arm64", n)
+	}
+	for what, b := range map[string][]byte{"Dockerfile": df, "install.sh": inst} {
+		if !bytes.Contains(b, []byte("sha256sum -c")) {
+			t.Errorf("%s does not check the Go tarball with sha256sum -c", what)
+		}
+	}
+	if !bytes.Contains(inst, []byte("GO_SHA256")) {
+		t.Error("install.sh must take GO_SHA256 for other Go versions")
+	}
+	if bytes.Contains(df, []byte("| tar")) {
+		t.Error("Dockerfile pipes the Go download into tar before checking it")
 	}
 }
 
