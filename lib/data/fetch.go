@@ -56,14 +56,27 @@ func CacheRoot() (string, error) {
 	if d := os.Getenv("REPDYN_DATA"); d != "" {
 		return d, nil
 	}
+	d, err := UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("%w: set REPDYN_DATA to a private directory", err)
+	}
+	return filepath.Join(d, "repdyn", "data"), nil
+}
+
+// UserCacheDir is os.UserCacheDir, except that with HOME and XDG_CACHE_HOME
+// both unset it is .cache in the home directory the user database gives
+// for this user, and with no such home an error: never the shared,
+// world-writable temporary directory. Other per-user caches of repdyn (the
+// notebook cache) should use the same rule.
+func UserCacheDir() (string, error) {
 	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "repdyn", "data"), nil
+		return d, nil
 	}
 	home, err := userHome()
 	if err != nil {
-		return "", fmt.Errorf("data: no cache directory (HOME and XDG_CACHE_HOME are unset, and %v): set REPDYN_DATA to a private directory", err)
+		return "", fmt.Errorf("data: no cache directory (HOME and XDG_CACHE_HOME are unset, and %v)", err)
 	}
-	return filepath.Join(home, ".cache", "repdyn", "data"), nil
+	return filepath.Join(home, ".cache"), nil
 }
 
 // userHome is the current user's home directory from the user database, if
