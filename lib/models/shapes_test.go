@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"repdyn/lib/nn"
 )
 
 // TestShapesMatchModels checks Shapes against the models New builds (the
@@ -32,14 +30,11 @@ func TestShapesMatchModels(t *testing.T) {
 				buffer bool
 			}
 			want := map[string]ts{}
-			var order []string
 			for _, p := range m.Params() {
 				want[p.Name] = ts{p.Shape, false}
-				order = append(order, p.Name)
 			}
 			for _, b := range m.Buffers() {
 				want[b.Name] = ts{b.Shape, true}
-				order = append(order, b.Name)
 			}
 			got, err := Shapes(name, cfg)
 			if err != nil {
@@ -127,5 +122,4 @@ func TestConfigBounds(t *testing.T) {
 			t.Errorf("%s %+v: %v", c.name, c.cfg, err)
 		}
 	}
-	_ = nn.ActReLU
 }

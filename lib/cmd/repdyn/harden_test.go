@@ -2,9 +2,11 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
 	"repdyn/lib/checkpoint"
@@ -154,5 +156,46 @@ func TestTrainMetricsSymlink(t *testing.T) {
 	}
 	if rc == 0 {
 		t.Fatalf("training into a folder whose metrics.jsonl is a symlink succeeded")
+	}
+}
+
+// TestHelperEvalUnderLimit is not a test: run by TestEvalCraftedSpecUlimit
+// as a child process, it limits its address space to 4 GB (ulimit -v
+// 4000000) and runs repdyn with the arguments in REPDYN_TEST_ARGS.
+func TestHelperEvalUnderLimit(t *testing.T) {
+	args := os.Getenv("REPDYN_TEST_ARGS")
+	if args == "" {
+		t.Skip("helper process")
+	}
+	lim := syscall.Rlimit{Cur: 4000000 << 10, Max: 4000000 << 10}
+	if err := syscall.Setrlimit(syscall.RLIMIT_AS, &lim); err != nil {
+		os.Exit(99)
+	}
+	os.Exit(run(strings.Split(args, "\x1f"), os.Stdout, os.Stderr))
+}
+
+// TestEvalCraftedSpecUlimit runs `repdyn eval` on the crafted checkpoints
+// of issue 17 in a process limited to 4 GB of address space: exit status 1,
+// one line naming the field, no runtime trace.
+func TestEvalCraftedSpecUlimit(t *testing.T) {
+	dir := t.TempDir()
+	mlp := `{"model":"mlp","dataset":"synthetic","config":{"InChannels":3,"NumClasses":10,"InFeatures":3072,"Hidden":%s}}`
+	for _, c := range []struct{ name, spec, want string }{
+		{"hidden2e9", strings.Replace(mlp, "%s", "[2000000000]", 1), "Hidden[0] = 2000000000"},
+		{"hidden2e5x2", strings.Replace(mlp, "%s", "[200000,200000]", 1), "Hidden [200000 200000]"},
+		{"hidden3e4x2", strings.Replace(mlp, "%s", "[30000,30000]", 1), `"layers.0.weight"`},
+		{"resnet20", `{"model":"resnet20","dataset":"synthetic","config":{"InChannels":3,"NumClasses":10,"Width":100000}}`, "Width 100000"},
+	} {
+		path := craftedCheckpoint(t, dir, c.name+".safetensors", c.spec)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperEvalUnderLimit$")
+		cmd.Env = append(os.Environ(), "REPDYN_TEST_ARGS="+strings.Join([]string{"eval", "--checkpoint", path, "--subset", "64"}, "\x1f"))
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		rc := cmd.ProcessState.ExitCode()
+		msg := strings.TrimSpace(stderr.String())
+		if rc != 1 || !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") || strings.Contains(msg, "goroutine") {
+			t.Errorf("%s: rc %d (%v), stderr %q; want exit 1 and one line containing %q", c.name, rc, err, msg, c.want)
+		}
 	}
 }
