@@ -561,9 +561,30 @@ func openRegular(path string) (*os.File, int64, error) {
 	}
 	if !st.Mode().IsRegular() {
 		r.Close()
-		return nil, 0, fmt.Errorf("checkpoint: %s is not a regular file (%v)", path, st.Mode().Type())
+		return nil, 0, fmt.Errorf("checkpoint: %s is not a regular file (it is %s)", path, FileKind(st.Mode()))
 	}
 	return r, st.Size(), nil
+}
+
+// FileKind names the type of a file mode in words ("a device", "a FIFO").
+func FileKind(m os.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	}
+	return "not a plain file"
 }
 
 // readRegular reads a whole regular file of at most limit bytes.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"repdyn/lib/checkpoint"
 )
 
 // OpenAppend opens path, a file in a run's output folder such as
@@ -27,7 +29,7 @@ func OpenAppend(path string) (*os.File, error) {
 	}
 	st, err := f.Stat()
 	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("train: %s is not a regular file (%v); remove it", path, st.Mode().Type())
+		err = fmt.Errorf("train: %s is not a regular file (it is %s); remove it", path, checkpoint.FileKind(st.Mode()))
 	}
 	if err != nil {
 		f.Close()
