@@ -23,8 +23,15 @@ func benchLoader(args []string, stdout io.Writer) error {
 	fs.SetOutput(stdout)
 	n := fs.Int("n", 10000, "images in the synthetic dataset")
 	batch := fs.Int("batch", 128, "batch size")
+	boundInts(fs, 1, maxBenchDim, "n", "batch")
 	epochs := fs.Int("epochs", 2, "epochs per measurement")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *epochs < 1 || *epochs > maxBenchReps {
+		return fmt.Errorf("--epochs %d: want 1..%d", *epochs, maxBenchReps)
+	}
+	if err := benchElements(fmt.Sprintf("--n %d", *n), []int{2, *n, 3, 32, 32}); err != nil {
 		return err
 	}
 	ds, err := data.Synthetic(data.SynthConfig{N: *n, C: 3, H: 32, W: 32, Classes: 10, Noise: 0.2, Seed: 1})

@@ -114,6 +114,10 @@ func TestBenchBadSizes(t *testing.T) {
 		{[]string{"bench", "train", "--warmup", "-1"}, `flag -warmup`},
 		{[]string{"bench", "train", "--batch", "100000", "--model", "resnet18"}, `activations of resnet18`},
 		{[]string{"bench", "train", "--threads", "-4"}, `--threads "-4"`},
+		{[]string{"bench", "loader", "--n", "-5"}, `flag -n`},
+		{[]string{"bench", "loader", "--batch", "0"}, `flag -batch`},
+		{[]string{"bench", "loader", "--epochs", "-1"}, `--epochs -1`},
+		{[]string{"bench", "loader", "--n", "1000000"}, `more than 2147483648 values`},
 	} {
 		rc, _, errs := runCmdForTrainTest(t, c.args...)
 		if (rc != 1 && rc != 2) || !strings.Contains(errs, c.want) || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
