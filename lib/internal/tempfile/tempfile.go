@@ -8,9 +8,10 @@
 // and PID namespace (host name, boot id, /proc/self/ns/pid), so that a
 // process sharing the folder from another machine or container never takes
 // another's live file for its own. Sweep removes only files of that pattern
-// (or the pattern repdyn used before: .base.tmp-DIGITS, .base.part-DIGITS)
-// that are regular files and either were written from this HOST by a PID
-// that no longer runs, or have not been modified for StaleAge.
+// (or the patterns repdyn used before: .base.tmp-DIGITS, .base.part-DIGITS,
+// .NAME.verified.tmp) that are regular files and either were written from
+// this HOST by a PID that no longer runs, or have not been modified for
+// StaleAge.
 package tempfile
 
 import (
@@ -59,7 +60,7 @@ func Create(dir, base string) (*os.File, error) {
 
 var (
 	ours   = regexp.MustCompile(`^\..+\.tmp-(\d+)@([0-9a-f]{8})-\d+$`)
-	legacy = regexp.MustCompile(`^\..+\.(tmp|part)-\d+$`)
+	legacy = regexp.MustCompile(`^\..+\.((tmp|part)-\d+|verified\.tmp)$`)
 )
 
 // Stale reports whether the entry name (with its information) in a folder

@@ -46,6 +46,7 @@ func TestSweep(t *testing.T) {
 	write(fmt.Sprintf(".best.safetensors.tmp-%d@%s-8", dead, other), 2*StaleAge)               // another host, but old: stale
 	write(fmt.Sprintf(".last.json.tmp-%d@%s-7", os.Getppid(), Host()), 0)                      // writer alive
 	write(".last.safetensors.tmp-4242", 2*StaleAge)                                            // pattern before this package, old
+	write(".semeion.data.verified.tmp", 2*StaleAge)                                            // main's stamp temporary, old
 	write(".train-images.gz.part-99", 0)                                                       // same, fresh: kept
 	write("last.safetensors", 2*StaleAge)                                                      // not a temporary file
 	write("notes.tmp-1", 2*StaleAge)                                                           // not our pattern (no leading dot)
@@ -59,6 +60,7 @@ func TestSweep(t *testing.T) {
 		fmt.Sprintf(".best.safetensors.tmp-%d@%s-8", dead, other),
 		fmt.Sprintf(".last.safetensors.tmp-%d@%s-123", dead, Host()),
 		".last.safetensors.tmp-4242",
+		".semeion.data.verified.tmp",
 	}
 	slices.Sort(want)
 	if !slices.Equal(removed, want) {
