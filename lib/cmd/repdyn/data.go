@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,10 +20,18 @@ func init() {
 func benchLoader(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench loader", flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	fs.Usage = flagUsage(fs, stdout, `usage: repdyn bench loader [flags]
+
+Measures the data loader on synthetic 3x32x32 images with random crops,
+flips and normalisation: one JSON line per prefetch setting (0 and 4) with
+"images_per_s" and "ms".
+
+flags:
+`, "")
 	n := fs.Int("n", 10000, "images in the synthetic dataset")
 	batch := fs.Int("batch", 128, "batch size")
 	epochs := fs.Int("epochs", 2, "epochs per measurement")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	ds, err := data.Synthetic(data.SynthConfig{N: *n, C: 3, H: 32, W: 32, Classes: 10, Noise: 0.2, Seed: 1})
@@ -68,11 +75,11 @@ Datasets: %s
 `
 
 func runData(args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "help" || args[0] == "--help" {
+	if len(args) == 0 {
+		return usagef("missing subcommand: list, fetch or verify (see 'repdyn data -h')")
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "help" || args[0] == "--help" {
 		fmt.Fprintf(stdout, dataUsage, data.CacheDir(), strings.Join(data.Names(), ", "))
-		if len(args) == 0 {
-			return errors.New("missing subcommand")
-		}
 		return nil
 	}
 	sub := args[0]
@@ -81,7 +88,12 @@ func runData(args []string, stdout io.Writer) error {
 	dir := fs.String("dir", "", "cache directory (default $REPDYN_DATA or the user cache)")
 	offline := fs.Bool("offline", false, "do not download; fail naming the missing files")
 	quiet := fs.Bool("q", false, "no progress messages")
-	if err := fs.Parse(args[1:]); err != nil {
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, dataUsage, data.CacheDir(), strings.Join(data.Names(), ", "))
+		fmt.Fprintln(stdout, "\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	opts := &data.Options{Dir: *dir, Offline: *offline}
@@ -90,7 +102,7 @@ func runData(args []string, stdout io.Writer) error {
 	}
 	names := func() ([]string, error) {
 		if fs.NArg() != 1 {
-			return nil, fmt.Errorf("data %s: want one dataset name or 'all' (known: %s)", sub, strings.Join(data.Names(), ", "))
+			return nil, usagef("data %s: want one dataset name or 'all' (known: %s)", sub, strings.Join(data.Names(), ", "))
 		}
 		if fs.Arg(0) == "all" {
 			return data.Names(), nil
@@ -154,8 +166,7 @@ func runData(args []string, stdout io.Writer) error {
 		}
 		return nil
 	default:
-		fmt.Fprintf(stdout, dataUsage, data.CacheDir(), strings.Join(data.Names(), ", "))
-		return fmt.Errorf("unknown subcommand %q", sub)
+		return usagef("unknown subcommand %q: want list, fetch or verify (see 'repdyn data -h')", sub)
 	}
 }
 
