@@ -48,7 +48,9 @@ func SignalContext(parent context.Context) (ctx context.Context, stop context.Ca
 // SIGTERM) after the checkpoint, as shells expect.
 type SignalError struct{ Signal os.Signal }
 
-func (e *SignalError) Error() string { return ErrInterrupted.Error() + ": received " + e.Signal.String() }
+func (e *SignalError) Error() string {
+	return ErrInterrupted.Error() + ": received " + e.Signal.String()
+}
 
 // Unwrap makes errors.Is(e, ErrInterrupted) true.
 func (e *SignalError) Unwrap() error { return ErrInterrupted }
