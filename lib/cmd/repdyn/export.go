@@ -108,7 +108,7 @@ func checkpointModel(path, modelName string, width float64, ds *data.Dataset) (*
 		if err := checkModelName(modelName); err != nil {
 			return nil, nil, err
 		}
-		spec.Model, spec.Norm = modelName, nil
+		spec.Model = modelName
 		spec.Config = models.Config{InChannels: ds.C, NumClasses: ds.Classes, Width: width}
 		if modelName == "mlp" {
 			spec.Config.InFeatures = ds.C * ds.H * ds.W

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"repdyn/lib/checkpoint"
+)
+
+// pythonTorch is /usr/bin/python3 when it can import torch and numpy.
+func pythonTorch(t *testing.T) string {
+	t.Helper()
+	py := "/usr/bin/python3"
+	if out, err := exec.Command(py, "-c", "import torch, numpy").CombinedOutput(); err != nil {
+		t.Skipf("skipping the PyTorch round trip: %s cannot import torch and numpy (apt-get install python3-torch): %v %s", py, err, strings.TrimSpace(string(out)))
+	}
+	return py
+}
+
+type interopResult struct {
+	Op     string   `json:"op"`
+	Rel    float64  `json:"rel"`
+	Rel64  float64  `json:"rel64"`
+	Torch  float64  `json:"torch_rel64"`
+	Keys   int      `json:"keys"`
+	NBT    []int    `json:"nbt"`
+	Files  []string `json:"files"`
+	ErrMsg string   `json:"error"`
+}
+
+func runInterop(t *testing.T, py, dir, name string, jobs []map[string]any) []interopResult {
+	t.Helper()
+	jp, rp := filepath.Join(dir, name+".json"), filepath.Join(dir, name+".out.json")
+	b, _ := json.Marshal(jobs)
+	if err := os.WriteFile(jp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(py, "testdata/torch_interop.py", jp, rp).CombinedOutput()
+	if err != nil {
+		t.Fatalf("torch_interop.py %s: %v\n%s", name, err, out)
+	}
+	var res struct {
+		Results []interopResult `json:"results"`
+		Torch   string          `json:"torch"`
+		ST      bool            `json:"safetensors_package"`
+	}
+	rb, _ := os.ReadFile(rp)
+	if err := json.Unmarshal(rb, &res); err != nil || len(res.Results) != len(jobs) {
+		t.Fatalf("torch_interop.py %s: bad reply %s (%v)", name, rb, err)
+	}
+	t.Logf("PyTorch %s (safetensors package: %v)", res.Torch, res.ST)
+	return res.Results
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	rc, out, errs := runCmdForTrainTest(t, args...)
+	if rc != 0 {
+		t.Fatalf("repdyn %s: rc %d\n%s\n%s", strings.Join(args, " "), rc, out, errs)
+	}
+	return out
+}
+
+// TestPyTorchInterop is the round trip both ways, for a ResNet-20 and an
+// MLP: (1) train a few steps with `repdyn train`, `repdyn export` it, and
+// check in PyTorch that load_state_dict(strict=True) accepts the file and
+// gives the logits `repdyn eval --save-logits` wrote, on the same inputs;
+// (2) save a PyTorch model's state_dict (F32, F16 and BF16 weights, I64
+// num_batches_tracked, no repdyn metadata), evaluate it with `repdyn eval
+// --model`, and compare those logits with PyTorch's. Tolerance: 1e-5
+// relative (max|a-b| / max|b|).
+func TestPyTorchInterop(t *testing.T) {
+	py := pythonTorch(t)
+	dir := t.TempDir()
+	const tol = 1e-5
+	type arch struct {
+		model, width string
+		desc         map[string]any
+	}
+	archs := []arch{
+		{"resnet20", "0.25", map[string]any{"kind": "resnet", "stem": "cifar", "blocks": []int{3, 3, 3}, "widths": []int{4, 8, 16},
+			"in_channels": 3, "num_classes": 10}},
+		{"mlp", "0.125", map[string]any{"kind": "mlp", "in_features": 3 * 32 * 32, "widths": []int{64, 64}, "num_classes": 10,
+			"activation": "ReLU", "slope": 0.01, "bias": true}},
+	}
+	var jobs1 []map[string]any
+	for _, a := range archs {
+		out := filepath.Join(dir, a.model)
+		mustRun(t, "train", "--model", a.model, "--width", a.width, "--dataset", "synthetic", "--subset", "256", "--test-subset", "256",
+			"--epochs", "1", "--batch", "64", "--max-steps", "3", "--out", out, "--progress", "0", "--optimizer", "adam", "--lr", "0.01")
+		ckpt := filepath.Join(out, "last.safetensors")
+		exp := filepath.Join(dir, a.model+"-export.safetensors")
+		mustRun(t, "export", "--checkpoint", ckpt, "--out", exp)
+		// the exported file: no optimizer state, I64 counters, F32 weights
+		f, err := checkpoint.Read(exp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range f.Tensors {
+			if strings.HasPrefix(tt.Name, "optim.") || (strings.HasSuffix(tt.Name, "num_batches_tracked") != (tt.DType == checkpoint.I64)) ||
+				(tt.DType != checkpoint.I64 && tt.DType != checkpoint.F32) {
+				t.Errorf("%s: tensor %s %s", exp, tt.Name, tt.DType)
+			}
+		}
+		x, l := filepath.Join(dir, a.model+"-x.npy"), filepath.Join(dir, a.model+"-l.npy")
+		mustRun(t, "eval", "--checkpoint", exp, "--subset", "64", "--save-inputs", x, "--save-logits", l)
+		jobs1 = append(jobs1, map[string]any{"op": "compare", "arch": a.desc, "file": exp, "inputs": x, "logits": l})
+		jobs1 = append(jobs1, map[string]any{"op": "write", "arch": a.desc, "seed": 7, "dtypes": []string{"F32", "F16", "BF16"},
+			"prefix": filepath.Join(dir, a.model+"-torch-")})
+	}
+	res := runInterop(t, py, dir, "export", jobs1)
+	var jobs2 []map[string]any
+	for i, a := range archs {
+		c, w := res[2*i], res[2*i+1]
+		t.Logf("%s: repdyn -> PyTorch strict load: %d tensors, logits rel. diff %.2g (float64 PyTorch %.2g, PyTorch f32 vs f64 %.2g), num_batches_tracked %v",
+			a.model, c.Keys, c.Rel, c.Rel64, c.Torch, c.NBT)
+		if c.Rel > tol {
+			t.Errorf("%s: exported model's logits differ from PyTorch's by %.3g > %g", a.model, c.Rel, tol)
+		}
+		if a.model == "resnet20" && (len(c.NBT) != 1 || c.NBT[0] != 3) {
+			t.Errorf("%s: num_batches_tracked %v after 3 steps, want [3]", a.model, c.NBT)
+		}
+		if len(w.Files) != 3 {
+			t.Fatalf("%s: PyTorch wrote %v", a.model, w.Files)
+		}
+		for _, file := range w.Files {
+			base := strings.TrimSuffix(file, ".safetensors")
+			x, l := base+"-x.npy", base+"-l.npy"
+			mustRun(t, "eval", "--checkpoint", file, "--model", a.model, "--width", a.width, "--dataset", "synthetic",
+				"--subset", "64", "--save-inputs", x, "--save-logits", l)
+			jobs2 = append(jobs2, map[string]any{"op": "compare", "arch": a.desc, "file": file, "inputs": x, "logits": l})
+		}
+	}
+	res2 := runInterop(t, py, dir, "import", jobs2)
+	for i, r := range res2 {
+		name := filepath.Base(jobs2[i]["file"].(string))
+		t.Logf("%s: PyTorch -> repdyn eval: logits rel. diff %.2g (float64 PyTorch %.2g)", name, r.Rel, r.Rel64)
+		if r.Rel > tol {
+			t.Errorf("%s: repdyn's logits differ from PyTorch's by %.3g > %g", name, r.Rel, tol)
+		}
+	}
+}
+
+// TestEvalRefusesIntegerWeights: an integer dtype is accepted only for
+// num_batches_tracked; an integer weight is refused with one line naming it.
+func TestEvalRefusesIntegerWeights(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	mustRun(t, "train", "--model", "resnet20", "--width", "0.25", "--dataset", "synthetic", "--subset", "128", "--test-subset", "128",
+		"--epochs", "1", "--batch", "64", "--max-steps", "1", "--out", out, "--progress", "0")
+	f, err := checkpoint.Read(filepath.Join(out, "last.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts []checkpoint.Tensor
+	for _, tt := range f.Tensors {
+		if tt.Name == "fc.bias" {
+			v, _ := tt.AsFloat64s()
+			for i := range v {
+				v[i] = float64(i)
+			}
+			tt, _ = checkpoint.FromFloat64As(tt.Name, checkpoint.I64, tt.Shape, v)
+		}
+		ts = append(ts, tt)
+	}
+	bad := filepath.Join(dir, "bad.safetensors")
+	if err := checkpoint.Write(bad, ts, f.Metadata); err != nil {
+		t.Fatal(err)
+	}
+	rc, _, errs := runCmdForTrainTest(t, "eval", "--checkpoint", bad)
+	if rc != 1 || !strings.Contains(errs, `"fc.bias" has integer dtype I64`) || strings.Count(errs, "\n") != 1 {
+		t.Errorf("eval of an I64 weight: rc %d, stderr %q", rc, errs)
+	}
+}
