@@ -176,3 +176,37 @@ func TestEvalRefusesIntegerWeights(t *testing.T) {
 		t.Errorf("eval of an I64 weight: rc %d, stderr %q", rc, errs)
 	}
 }
+
+// TestNTKNumPy: `repdyn ntk` writes the NTK and the Jacobian as .npy files
+// that numpy.load reads, with K = J J^T (checked in NumPy) symmetric and
+// positive semi-definite.
+func TestNTKNumPy(t *testing.T) {
+	py := "/usr/bin/python3"
+	if exec.Command(py, "-c", "import numpy").Run() != nil {
+		t.Skip("skipping: /usr/bin/python3 cannot import numpy (apt-get install python3-numpy)")
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "run")
+	mustRun(t, "train", "--model", "resnet20", "--width", "0.25", "--dataset", "synthetic", "--subset", "128", "--test-subset", "128",
+		"--epochs", "1", "--batch", "64", "--max-steps", "1", "--out", out, "--progress", "0")
+	k, j := filepath.Join(dir, "K.npy"), filepath.Join(dir, "J.npy")
+	mustRun(t, "ntk", "--checkpoint", filepath.Join(out, "last.safetensors"), "--n", "3", "--out", k, "--jacobian", j)
+	tk, err := checkpoint.ReadNPY(k)
+	if err != nil || tk.DType != checkpoint.F64 || len(tk.Shape) != 2 || tk.Shape[0] != 30 || tk.Shape[1] != 30 {
+		t.Fatalf("K.npy: %v %v", tk, err)
+	}
+	script := `
+import sys, numpy as np
+K, J = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert K.shape == (30, 30) and J.shape[0] == 30 and K.dtype == np.float64, (K.shape, J.shape)
+r = np.abs(K - J @ J.T).max() / np.abs(K).max()
+assert r < 1e-12, r
+assert np.abs(K - K.T).max() == 0
+assert np.linalg.eigvalsh(K).min() > -1e-9 * np.abs(K).max()
+print("ok", J.shape[1])
+`
+	o, err := exec.Command(py, "-c", script, k, j).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(o), "ok") {
+		t.Fatalf("numpy: %v\n%s", err, o)
+	}
+}
