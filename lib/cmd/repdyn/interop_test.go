@@ -90,7 +90,7 @@ func TestPyTorchInterop(t *testing.T) {
 	var jobs1 []map[string]any
 	for _, a := range archs {
 		out := filepath.Join(dir, a.model)
-		mustRun(t, "train", "--model", a.model, "--width", a.width, "--dataset", "synthetic", "--subset", "256", "--test-subset", "256",
+		mustRun(t, "train", "--model", a.model, "--width", a.width, "--dataset", "synthetic", "--subset", "256", "--test-subset", "64",
 			"--epochs", "1", "--batch", "64", "--max-steps", "3", "--out", out, "--progress", "0", "--optimizer", "adam", "--lr", "0.01")
 		ckpt := filepath.Join(out, "last.safetensors")
 		exp := filepath.Join(dir, a.model+"-export.safetensors")
