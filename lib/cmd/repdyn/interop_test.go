@@ -65,14 +65,20 @@ func mustRun(t *testing.T, args ...string) string {
 	return out
 }
 
-// TestPyTorchInterop is the round trip both ways, for a ResNet-20 and an
-// MLP: (1) train a few steps with `repdyn train`, `repdyn export` it, and
-// check in PyTorch that load_state_dict(strict=True) accepts the file and
-// gives the logits `repdyn eval --save-logits` wrote, on the same inputs;
-// (2) save a PyTorch model's state_dict (F32, F16 and BF16 weights, I64
-// num_batches_tracked, no repdyn metadata), evaluate it with `repdyn eval
-// --model`, and compare those logits with PyTorch's. Tolerance: 1e-5
-// relative (max|a-b| / max|b|).
+// TestPyTorchInterop is the round trip both ways, 1e-5 relative
+// (max|a-b| / max|b|) on the logits of the same inputs:
+//
+//   - repdyn -> PyTorch: a ResNet-20 and an MLP (the PyTorch mirrors of
+//     lib/models) trained 3 steps with `repdyn train` (Adam: the checkpoint
+//     holds optimizer state), `repdyn export`ed, load with
+//     load_state_dict(strict=True) and give the logits `repdyn eval
+//     --save-logits` wrote;
+//   - PyTorch -> repdyn: PyTorch saves the state_dict (randomised batch-norm
+//     statistics, I64 num_batches_tracked, F32/F16/BF16 weights, no repdyn
+//     metadata), `repdyn eval --model` gives PyTorch's logits;
+//   - torchvision's own ResNet-18 both ways: its BF16 file into `repdyn
+//     eval`, and its F32 file through `repdyn export --dtype F16` back into
+//     torchvision.
 func TestPyTorchInterop(t *testing.T) {
 	py := pythonTorch(t)
 	dir := t.TempDir()
@@ -80,67 +86,95 @@ func TestPyTorchInterop(t *testing.T) {
 	type arch struct {
 		model, width string
 		desc         map[string]any
+		train        bool     // train with repdyn, export, load in PyTorch
+		torchDTypes  []string // dtypes of the PyTorch-written files
 	}
 	archs := []arch{
 		{"resnet20", "0.25", map[string]any{"kind": "resnet", "stem": "cifar", "blocks": []int{3, 3, 3}, "widths": []int{4, 8, 16},
-			"in_channels": 3, "num_classes": 10}},
+			"in_channels": 3, "num_classes": 10}, true, []string{"F32", "F16", "BF16"}},
 		{"mlp", "0.125", map[string]any{"kind": "mlp", "in_features": 3 * 32 * 32, "widths": []int{64, 64}, "num_classes": 10,
-			"activation": "ReLU", "slope": 0.01, "bias": true}},
+			"activation": "ReLU", "slope": 0.01, "bias": true}, true, []string{"F32", "F16", "BF16"}},
+		{"resnet18", "1", map[string]any{"kind": "torchvision", "name": "resnet18", "num_classes": 10}, false, []string{"F32", "BF16"}},
 	}
-	var jobs1 []map[string]any
-	for _, a := range archs {
-		out := filepath.Join(dir, a.model)
-		mustRun(t, "train", "--model", a.model, "--width", a.width, "--dataset", "synthetic", "--subset", "256", "--test-subset", "64",
-			"--epochs", "1", "--batch", "64", "--max-steps", "3", "--out", out, "--progress", "0", "--optimizer", "adam", "--lr", "0.01")
-		ckpt := filepath.Join(out, "last.safetensors")
-		exp := filepath.Join(dir, a.model+"-export.safetensors")
-		mustRun(t, "export", "--checkpoint", ckpt, "--out", exp)
-		// the exported file: no optimizer state, I64 counters, F32 weights
-		f, err := checkpoint.Read(exp)
+	// checkExport checks an exported file: no optimizer state, I64
+	// counters, weights in dtype.
+	checkExport := func(path string, dtype checkpoint.DType) {
+		f, err := checkpoint.Read(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, tt := range f.Tensors {
 			if strings.HasPrefix(tt.Name, "optim.") || (strings.HasSuffix(tt.Name, "num_batches_tracked") != (tt.DType == checkpoint.I64)) ||
-				(tt.DType != checkpoint.I64 && tt.DType != checkpoint.F32) {
-				t.Errorf("%s: tensor %s %s", exp, tt.Name, tt.DType)
+				(tt.DType != checkpoint.I64 && tt.DType != dtype) {
+				t.Errorf("%s: tensor %s %s", path, tt.Name, tt.DType)
 			}
 		}
-		x, l := filepath.Join(dir, a.model+"-x.npy"), filepath.Join(dir, a.model+"-l.npy")
-		mustRun(t, "eval", "--checkpoint", exp, "--subset", "64", "--save-inputs", x, "--save-logits", l)
-		jobs1 = append(jobs1, map[string]any{"op": "compare", "arch": a.desc, "file": exp, "inputs": x, "logits": l})
-		jobs1 = append(jobs1, map[string]any{"op": "write", "arch": a.desc, "seed": 7, "dtypes": []string{"F32", "F16", "BF16"},
+	}
+	// evalJob evaluates file with repdyn (extra: --model etc.) and returns
+	// the PyTorch job comparing the logits.
+	evalJob := func(a arch, file string, extra ...string) map[string]any {
+		base := strings.TrimSuffix(file, ".safetensors")
+		x, l := base+"-x.npy", base+"-l.npy"
+		mustRun(t, append([]string{"eval", "--checkpoint", file, "--subset", "64", "--save-inputs", x, "--save-logits", l}, extra...)...)
+		return map[string]any{"op": "compare", "arch": a.desc, "file": file, "inputs": x, "logits": l}
+	}
+	var jobs1 []map[string]any
+	for _, a := range archs {
+		if a.train {
+			out := filepath.Join(dir, a.model)
+			mustRun(t, "train", "--model", a.model, "--width", a.width, "--dataset", "synthetic", "--subset", "256", "--test-subset", "1",
+				"--epochs", "1", "--batch", "64", "--max-steps", "3", "--out", out, "--progress", "0", "--optimizer", "adam", "--lr", "0.01")
+			exp := filepath.Join(dir, a.model+"-export.safetensors")
+			mustRun(t, "export", "--checkpoint", filepath.Join(out, "last.safetensors"), "--out", exp)
+			checkExport(exp, checkpoint.F32)
+			jobs1 = append(jobs1, evalJob(a, exp))
+		}
+		jobs1 = append(jobs1, map[string]any{"op": "write", "arch": a.desc, "seed": 7, "dtypes": a.torchDTypes,
 			"prefix": filepath.Join(dir, a.model+"-torch-")})
 	}
 	res := runInterop(t, py, dir, "export", jobs1)
 	var jobs2 []map[string]any
-	for i, a := range archs {
-		c, w := res[2*i], res[2*i+1]
-		t.Logf("%s: repdyn -> PyTorch strict load: %d tensors, logits rel. diff %.2g (float64 PyTorch %.2g, PyTorch f32 vs f64 %.2g), num_batches_tracked %v",
-			a.model, c.Keys, c.Rel, c.Rel64, c.Torch, c.NBT)
-		if c.Rel > tol {
-			t.Errorf("%s: exported model's logits differ from PyTorch's by %.3g > %g", a.model, c.Rel, tol)
+	i := 0
+	for _, a := range archs {
+		if a.train {
+			c := res[i]
+			i++
+			t.Logf("%s: repdyn -> PyTorch strict load: %d tensors, logits rel. diff %.2g (float64 PyTorch %.2g, PyTorch f32 vs f64 %.2g), num_batches_tracked %v",
+				a.model, c.Keys, c.Rel, c.Rel64, c.Torch, c.NBT)
+			if c.Rel > tol {
+				t.Errorf("%s: exported model's logits differ from PyTorch's by %.3g > %g", a.model, c.Rel, tol)
+			}
+			if a.model == "resnet20" && (len(c.NBT) != 1 || c.NBT[0] != 3) {
+				t.Errorf("%s: num_batches_tracked %v after 3 steps, want [3]", a.model, c.NBT)
+			}
 		}
-		if a.model == "resnet20" && (len(c.NBT) != 1 || c.NBT[0] != 3) {
-			t.Errorf("%s: num_batches_tracked %v after 3 steps, want [3]", a.model, c.NBT)
-		}
-		if len(w.Files) != 3 {
+		w := res[i]
+		i++
+		if len(w.Files) != len(a.torchDTypes) {
 			t.Fatalf("%s: PyTorch wrote %v", a.model, w.Files)
 		}
-		for _, file := range w.Files {
-			base := strings.TrimSuffix(file, ".safetensors")
-			x, l := base+"-x.npy", base+"-l.npy"
-			mustRun(t, "eval", "--checkpoint", file, "--model", a.model, "--width", a.width, "--dataset", "synthetic",
-				"--subset", "64", "--save-inputs", x, "--save-logits", l)
-			jobs2 = append(jobs2, map[string]any{"op": "compare", "arch": a.desc, "file": file, "inputs": x, "logits": l})
+		spec := []string{"--model", a.model, "--width", a.width, "--dataset", "synthetic"}
+		for k, file := range w.Files {
+			if a.train || a.torchDTypes[k] != "F32" {
+				jobs2 = append(jobs2, evalJob(a, file, spec...))
+				continue
+			}
+			// torchvision -> repdyn export --dtype F16 -> torchvision
+			exp := filepath.Join(dir, a.model+"-torch-export-F16.safetensors")
+			mustRun(t, "export", "--checkpoint", file, "--out", exp, "--dtype", "F16")
+			checkExport(exp, checkpoint.F16)
+			jobs2 = append(jobs2, evalJob(a, exp, spec...))
 		}
 	}
 	res2 := runInterop(t, py, dir, "import", jobs2)
 	for i, r := range res2 {
 		name := filepath.Base(jobs2[i]["file"].(string))
-		t.Logf("%s: PyTorch -> repdyn eval: logits rel. diff %.2g (float64 PyTorch %.2g)", name, r.Rel, r.Rel64)
+		t.Logf("%s: repdyn eval vs PyTorch (strict load): logits rel. diff %.2g (float64 PyTorch %.2g), num_batches_tracked %v", name, r.Rel, r.Rel64, r.NBT)
 		if r.Rel > tol {
 			t.Errorf("%s: repdyn's logits differ from PyTorch's by %.3g > %g", name, r.Rel, tol)
+		}
+		if !strings.HasPrefix(name, "mlp") && (len(r.NBT) != 1 || r.NBT[0] != 123) {
+			t.Errorf("%s: num_batches_tracked %v, want [123] as PyTorch wrote it", name, r.NBT)
 		}
 	}
 }

@@ -4,7 +4,9 @@
 Usage: torch_interop.py jobs.json result.json
 
 jobs.json is a list of jobs; each has "arch" (a model description as in
-lib/models/testdata/parity.py: the same torchvision-style modules) and "op":
+lib/models/testdata/parity.py: the same torchvision-style modules, or
+{"kind": "torchvision", "name": "resnet18", "num_classes": 10}: torchvision's
+own model) and "op":
 
   compare  load "file" (safetensors) with load_state_dict(strict=True),
            check the dtypes (I64 num_batches_tracked, float weights), run the
@@ -32,7 +34,16 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "models", "testdata"))
-from parity import build  # noqa: E402  (the PyTorch mirrors of lib/models)
+from parity import build as build_mirror  # noqa: E402  (the PyTorch mirrors of lib/models)
+
+
+def build(arch):
+    """The model: torchvision's own ResNet-18/34 for {"kind": "torchvision"},
+    else the mirror in lib/models/testdata/parity.py."""
+    if arch["kind"] == "torchvision":
+        import torchvision.models
+        return getattr(torchvision.models, arch["name"])(num_classes=arch["num_classes"])
+    return build_mirror(arch)
 
 DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
           "I64": torch.int64, "I32": torch.int32, "U8": torch.uint8}
