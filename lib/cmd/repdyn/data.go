@@ -78,16 +78,18 @@ func runData(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usagef("missing subcommand: list, fetch or verify (see 'repdyn data -h')")
 	}
-	if args[0] == "-h" || args[0] == "-help" || args[0] == "help" || args[0] == "--help" {
-		fmt.Fprintf(stdout, dataUsage, data.CacheDir(), strings.Join(data.Names(), ", "))
-		return nil
-	}
 	sub := args[0]
 	fs := flag.NewFlagSet("data "+sub, flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	dir := fs.String("dir", "", "cache directory (default $REPDYN_DATA or the user cache)")
 	offline := fs.Bool("offline", false, "do not download; fail naming the missing files")
 	quiet := fs.Bool("q", false, "no progress messages")
+	if sub == "-h" || sub == "-help" || sub == "help" || sub == "--help" {
+		fmt.Fprintf(stdout, dataUsage, data.CacheDir(), strings.Join(data.Names(), ", "))
+		fmt.Fprintln(stdout, "\nflags (after the subcommand, before the dataset name):")
+		fs.PrintDefaults()
+		return nil
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(stdout, dataUsage, data.CacheDir(), strings.Join(data.Names(), ", "))
 		fmt.Fprintln(stdout, "\nflags:")
