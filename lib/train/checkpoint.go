@@ -102,7 +102,7 @@ func decodeInto[T nn.Float](t *checkpoint.Tensor, dst []T) error {
 		}
 		return convertInto(t.Name, v, dst)
 	}
-	return fmt.Errorf("tensor %q has dtype %s, want F32 or F64", t.Name, t.DType)
+	return decodeOther(t, dst) // F16/BF16 and integer counters: interop.go
 }
 
 // convertInto copies the values of tensor name into dst, converting them.

@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"sync"
@@ -29,7 +28,7 @@ func SignalContext(parent context.Context) (ctx context.Context, stop context.Ca
 		select {
 		case s := <-ch:
 			signal.Stop(ch)
-			cancel(fmt.Errorf("%w: received %v", ErrInterrupted, s))
+			cancel(&SignalError{Signal: s})
 		case <-done:
 		}
 	}()
@@ -41,4 +40,26 @@ func SignalContext(parent context.Context) (ctx context.Context, stop context.Ca
 			cancel(context.Canceled)
 		})
 	}
+}
+
+// SignalError is the cause SignalContext gives its context: the signal
+// received. It satisfies errors.Is(err, ErrInterrupted); a command-line
+// tool exits with 128 + the signal's number (130 for SIGINT, 143 for
+// SIGTERM) after the checkpoint, as shells expect.
+type SignalError struct{ Signal os.Signal }
+
+func (e *SignalError) Error() string {
+	return ErrInterrupted.Error() + ": received " + e.Signal.String()
+}
+
+// Unwrap makes errors.Is(e, ErrInterrupted) true.
+func (e *SignalError) Unwrap() error { return ErrInterrupted }
+
+// ExitCode is 128 + the signal number (130 for SIGINT, 143 for SIGTERM;
+// 130 for a signal without a number).
+func (e *SignalError) ExitCode() int {
+	if s, ok := e.Signal.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
 }

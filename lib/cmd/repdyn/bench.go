@@ -35,16 +35,20 @@ func runBench(args []string, stdout io.Writer) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	if len(args) == 0 || args[0] == "-h" || args[0] == "help" {
-		fmt.Fprintln(stdout, "usage: repdyn bench <target> [flags]\n\ntargets:")
+	if len(args) == 0 {
+		return usagef("missing target: %s (see 'repdyn bench -h')", strings.Join(names, ", "))
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stdout, "usage: repdyn bench <target> [flags]\n\nEach target prints one JSON object per line (\"gflops\" and \"ms\" where they apply).\n\ntargets:")
 		for _, n := range names {
 			fmt.Fprintf(stdout, "  %-8s %s\n", n, benchmarks[n].summary)
 		}
+		fmt.Fprintln(stdout, "\nrun 'repdyn bench <target> -h' for a target's flags")
 		return nil
 	}
 	b, ok := benchmarks[args[0]]
 	if !ok {
-		return fmt.Errorf("unknown benchmark %q (have: %s)", args[0], strings.Join(names, ", "))
+		return usagef("unknown benchmark %q (have: %s)", args[0], strings.Join(names, ", "))
 	}
 	return b.run(args[1:], stdout)
 }

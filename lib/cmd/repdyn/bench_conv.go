@@ -38,6 +38,15 @@ type convResult struct {
 func runBenchConv(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench conv", flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	fs.Usage = flagUsage(fs, stdout, `usage: repdyn bench conv [flags]
+
+Times one 2-D convolution layer (NCHW, square images and kernels) with
+lib/conv, forward and both gradients, and prints one JSON line per pass:
+"ms" (median of --reps), "gflops" and "images_per_s", with the algorithm
+lib/conv chose for the shape (implicit GEMM, small-image or Winograd).
+
+flags:
+`, "")
 	batch := fs.Int("batch", 128, "batch size N")
 	cin := fs.Int("cin", 64, "input channels")
 	cout := fs.Int("cout", 64, "output channels")
@@ -51,7 +60,7 @@ func runBenchConv(args []string, stdout io.Writer) error {
 	boundInts(fs, 0, maxBenchThreads, "threads")
 	dtype := fs.String("dtype", "f32", "element type: f32 or f64")
 	reps := fs.Int("reps", 10, "timed repetitions (median reported)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *pad < 0 {

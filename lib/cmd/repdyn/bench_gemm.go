@@ -65,6 +65,16 @@ func cpuTime() time.Duration {
 func benchGemm(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench gemm", flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	fs.Usage = flagUsage(fs, stdout, `usage: repdyn bench gemm [flags]
+
+Times C = A*B (M x K times K x N, row-major) with lib/blas's assembly
+kernels and prints one JSON line per thread count and dtype: "gflops" and
+"ms" (median of the timed calls) and "gflops_best3" (the best of three
+windows of back-to-back calls, measured as ../shared/bench/gemm_openblas.c
+measures). The kernel level follows REPDYN_NOASM / REPDYN_CPU.
+
+flags:
+`, "")
 	m := fs.Int("m", 1024, "rows of op(A) and C")
 	n := fs.Int("n", 1024, "columns of op(B) and C")
 	k := fs.Int("k", 1024, "columns of op(A), rows of op(B)")
@@ -78,7 +88,7 @@ func benchGemm(args []string, stdout io.Writer) error {
 	window := fs.Duration("window", 600*time.Millisecond, "length of each of the three windows behind gflops_best3 (0: skip)")
 	shapes := fs.String("shapes", "", "`file` of shapes, one \"name M N K transA transB\" per line (e.g. ../shared/bench/shapes.txt)")
 	only := fs.String("only", "", "with --shapes: comma list of shape names to run")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	list := []gemmShape{{fmt.Sprintf("%dx%dx%d", *m, *n, *k), *m, *n, *k, *ta, *tb}}

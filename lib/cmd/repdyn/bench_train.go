@@ -49,6 +49,16 @@ type trainBenchResult struct {
 func benchTrain(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench train", flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	fs.Usage = flagUsage(fs, stdout, `usage: repdyn bench train [flags]
+
+Times training steps (SGD lr 0.01, momentum 0.9, weight decay 5e-4,
+cross-entropy, one fixed random batch) and Eval-mode forward passes of a
+lib/models model, as ../shared/bench/torch_bench.py does for PyTorch, and
+prints one JSON line per thread count: medians after --warmup untimed
+steps (train_ms, infer_ms, images per second, GFLOP/s, peak RSS).
+
+flags:
+`, "\nmodels: "+strings.Join(models.Names(), ", ")+"\n")
 	name := fs.String("model", "resnet20", "model name")
 	width := fs.Float64("width", 1, "width multiplier")
 	batch := fs.Int("batch", 128, "batch size")
@@ -62,7 +72,7 @@ func benchTrain(args []string, stdout io.Writer) error {
 	boundInts(fs, 1, maxBenchDim, "hw")
 	only := fs.String("only", "", "time only \"train\" or \"infer\" (default both)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) of the timed runs to `file`")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *only != "" && *only != "train" && *only != "infer" {

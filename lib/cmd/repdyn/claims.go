@@ -276,10 +276,10 @@ func runClaims(args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, claimsUsage)
-		fmt.Fprintln(stdout, "\nReads executed notebooks (e.g. from `jupyter nbconvert --execute` or kernel/ci-test.sh's\n$REPDYN_TEST_OUT) and lists every claim C1-C7 of shared/THEORY.md, in our formal versions,\nas reproduced, failed or not run, with the numbers its cells checked.")
+		fmt.Fprintln(stdout, "\nReads executed notebooks (e.g. from `jupyter nbconvert --execute` or kernel/ci-test.sh's\n$REPDYN_TEST_OUT) and lists every claim C1-C7 of shared/THEORY.md, in our formal versions,\nas reproduced, failed or not run, with the numbers its cells checked.\nWith no arguments it reads "+defaultNBGlob+". Exits 1 when a claim failed (not with -json).\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	paths, err := notebookArgs(fs.Args())

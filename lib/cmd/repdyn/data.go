@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,11 +20,19 @@ func init() {
 func benchLoader(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench loader", flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	fs.Usage = flagUsage(fs, stdout, `usage: repdyn bench loader [flags]
+
+Measures the data loader on synthetic 3x32x32 images with random crops,
+flips and normalisation: one JSON line per prefetch setting (0 and 4) with
+"images_per_s" and "ms".
+
+flags:
+`, "")
 	n := fs.Int("n", 10000, "images in the synthetic dataset")
 	batch := fs.Int("batch", 128, "batch size")
 	boundInts(fs, 1, maxBenchDim, "n", "batch")
 	epochs := fs.Int("epochs", 2, "epochs per measurement")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *epochs < 1 || *epochs > maxBenchReps {
@@ -75,12 +82,8 @@ Datasets: %s
 `
 
 func runData(args []string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "help" || args[0] == "--help" {
-		fmt.Fprintf(stdout, dataUsage, data.CacheDir(), strings.Join(data.Names(), ", "))
-		if len(args) == 0 {
-			return errors.New("missing subcommand")
-		}
-		return nil
+	if len(args) == 0 {
+		return usagef("missing subcommand: list, fetch or verify (see 'repdyn data -h')")
 	}
 	sub := args[0]
 	fs := flag.NewFlagSet("data "+sub, flag.ContinueOnError)
@@ -88,7 +91,18 @@ func runData(args []string, stdout io.Writer) error {
 	dir := fs.String("dir", "", "cache directory (default $REPDYN_DATA or the user cache)")
 	offline := fs.Bool("offline", false, "do not download; fail naming the missing files")
 	quiet := fs.Bool("q", false, "no progress messages")
-	if err := fs.Parse(args[1:]); err != nil {
+	if sub == "-h" || sub == "-help" || sub == "help" || sub == "--help" {
+		fmt.Fprintf(stdout, dataUsage, data.CacheDir(), strings.Join(data.Names(), ", "))
+		fmt.Fprintln(stdout, "\nflags (after the subcommand, before the dataset name):")
+		fs.PrintDefaults()
+		return nil
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, dataUsage, data.CacheDir(), strings.Join(data.Names(), ", "))
+		fmt.Fprintln(stdout, "\nflags:")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
 	opts := &data.Options{Dir: *dir, Offline: *offline}
@@ -97,7 +111,7 @@ func runData(args []string, stdout io.Writer) error {
 	}
 	names := func() ([]string, error) {
 		if fs.NArg() != 1 {
-			return nil, fmt.Errorf("data %s: want one dataset name or 'all' (known: %s)", sub, strings.Join(data.Names(), ", "))
+			return nil, usagef("data %s: want one dataset name or 'all' (known: %s)", sub, strings.Join(data.Names(), ", "))
 		}
 		if fs.Arg(0) == "all" {
 			return data.Names(), nil
@@ -161,8 +175,7 @@ func runData(args []string, stdout io.Writer) error {
 		}
 		return nil
 	default:
-		fmt.Fprintf(stdout, dataUsage, data.CacheDir(), strings.Join(data.Names(), ", "))
-		return fmt.Errorf("unknown subcommand %q", sub)
+		return usagef("unknown subcommand %q: want list, fetch or verify (see 'repdyn data -h')", sub)
 	}
 }
 

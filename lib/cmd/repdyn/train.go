@@ -52,7 +52,7 @@ func loadDataset(name string, split data.Split, n int) (*data.Dataset, error) {
 		return data.Synthetic(data.SynthConfig{N: n, C: 3, H: 32, W: 32, Classes: 10, Noise: 0.3, Seed: seed})
 	}
 	if !slices.Contains(data.Names(), name) {
-		return nil, fmt.Errorf("unknown dataset %q (known: %s, %s)", name, strings.Join(data.Names(), ", "), synthetic)
+		return nil, usagef("unknown dataset %q (known: %s, %s)", name, strings.Join(data.Names(), ", "), synthetic)
 	}
 	ds, err := data.Load(name, split, nil)
 	if err != nil {
@@ -66,7 +66,7 @@ func loadDataset(name string, split data.Split, n int) (*data.Dataset, error) {
 
 func checkModelName(name string) error {
 	if !slices.Contains(models.Names(), name) {
-		return fmt.Errorf("unknown model %q (known: %s)", name, strings.Join(models.Names(), ", "))
+		return usagef("unknown model %q (known: %s)", name, strings.Join(models.Names(), ", "))
 	}
 	return nil
 }
@@ -103,10 +103,12 @@ const trainUsage = `usage: repdyn train --model NAME --dataset NAME [flags]
 
 Trains NAME (see 'repdyn train -h' for models) on a dataset's training split,
 evaluating on its test split after every epoch, with checkpoints in --out
-(last.safetensors every epoch and on Ctrl-C, best.safetensors, metrics.jsonl).
-Ctrl-C (SIGINT) or SIGTERM stops within ~2 s after writing a checkpoint;
---resume continues from --out/last.safetensors exactly where it stopped (same
-flags needed; --epochs may be raised).
+(last.safetensors every epoch and on Ctrl-C, best.safetensors, and
+metrics.jsonl: one JSON line per epoch, epochs numbered from 1 as on the
+console). Ctrl-C (SIGINT) or SIGTERM stops within ~2 s after writing a
+checkpoint and exits 130 (SIGINT) or 143 (SIGTERM); --resume continues from
+--out/last.safetensors exactly where it stopped (same flags needed; --epochs
+may be raised). 'repdyn export' turns a checkpoint into a file PyTorch loads.
 
 Schedules (per optimizer step, after --warmup epochs of linear warm-up):
   const      constant --lr
@@ -156,14 +158,14 @@ func runTrain(args []string, stdout io.Writer) error {
 	progress := fs.Int("progress", 50, "print a line every N steps (0: only per epoch)")
 	evalBatch := fs.Int("eval-batch", 256, "evaluation batch size")
 	ckptEvery := fs.Int("checkpoint-every", 0, "also checkpoint every N steps")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
+		return usagef("unexpected arguments %q", fs.Args())
 	}
 	if f.Model == "" || f.Dataset == "" {
-		return errors.New("--model and --dataset are required (see 'repdyn train -h')")
+		return usagef("--model and --dataset are required (see 'repdyn train -h')")
 	}
 	if err := checkModelName(f.Model); err != nil {
 		return err
@@ -183,7 +185,7 @@ func runTrain(args []string, stdout io.Writer) error {
 		return err
 	}
 	if f.Batch <= 0 || f.Batch > trainSet.N {
-		return fmt.Errorf("--batch %d: must be in 1..%d (training images)", f.Batch, trainSet.N)
+		return usagef("--batch %d: must be in 1..%d (training images)", f.Batch, trainSet.N)
 	}
 
 	// Normalisation: the dataset's published statistics, else computed.
@@ -209,7 +211,7 @@ func runTrain(args []string, stdout io.Writer) error {
 		aug.FlipH = true
 	case "false", "0", "no":
 	default:
-		return fmt.Errorf("--flip %q: want true, false or auto", f.Flip)
+		return usagef("--flip %q: want true, false or auto", f.Flip)
 	}
 	f.Pad, f.Flip = aug.Pad, strconv.FormatBool(aug.FlipH)
 
@@ -238,7 +240,7 @@ func runTrain(args []string, stdout io.Writer) error {
 			opt, err = optim.NewAdamW(model.Params(), c)
 		}
 	default:
-		return fmt.Errorf("unknown --optimizer %q (want sgd, adam or adamw)", f.Optimizer)
+		return usagef("unknown --optimizer %q (want sgd, adam or adamw)", f.Optimizer)
 	}
 	if err != nil {
 		return err
@@ -271,7 +273,7 @@ func runTrain(args []string, stdout io.Writer) error {
 		}
 		sched = optim.MultiStep(f.LR, ms, f.Gamma)
 	default:
-		return fmt.Errorf("unknown --schedule %q (want const, cosine, step or multistep)", f.Schedule)
+		return usagef("unknown --schedule %q (want const, cosine, step or multistep)", f.Schedule)
 	}
 	sched = optim.Warmup(sched, warm)
 
@@ -291,7 +293,9 @@ func runTrain(args []string, stdout io.Writer) error {
 		Epochs: f.Epochs, MaxSteps: f.MaxSteps, Seed: f.Seed, OutDir: *out, KeepBest: true,
 		CheckpointEvery: *ckptEvery, ModelSpec: spec,
 		Callbacks: []train.Callback{train.Progress(stdout, *progress), {OnEpoch: func(e *train.EpochInfo) error {
-			return json.NewEncoder(metrics).Encode(e)
+			r := *e
+			r.Epoch++ // numbered from 1, as train.Progress prints it
+			return json.NewEncoder(metrics).Encode(r)
 		}}},
 	}
 	if *resume {
@@ -335,16 +339,40 @@ func parseMilestones(s string, epochs int) ([]int, error) {
 	for _, p := range strings.Split(s, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || v < 0 {
-			return nil, fmt.Errorf("--milestones %q: want a comma list of epochs", s)
+			return nil, usagef("--milestones %q: want a comma list of epochs", s)
 		}
 		ms = append(ms, v)
 	}
 	return ms, nil
 }
 
+const evalUsage = `usage: repdyn eval --checkpoint FILE [flags]
+
+Evaluates a checkpoint in eval mode (batch norm with its running statistics)
+on a dataset split and prints the accuracy and the mean cross-entropy loss.
+FILE is a safetensors state_dict: written by 'repdyn train' or 'repdyn
+export', or by PyTorch (F16/BF16 tensors are cast on load, integer
+num_batches_tracked counters accepted). The model, its width and the input
+normalisation come from the checkpoint's model spec; for a file without one
+(e.g. saved by PyTorch) name the architecture with --model and --width, and
+the images are normalised with the dataset's published statistics (none for
+synthetic). Every tensor must match the model by name and shape.
+
+--save-logits F.npy and --save-inputs F.npy write the logits [N, classes]
+and the normalised inputs [N, C, H, W] the model saw (float32, numpy.load).
+
+flags:
+`
+
 func runEval(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprint(stdout, evalUsage)
+		fs.PrintDefaults()
+		fmt.Fprintf(stdout, "\nmodels: %s\ndatasets: %s, %s (3x32x32 blobs, offline)\n",
+			strings.Join(models.Names(), ", "), strings.Join(data.Names(), ", "), synthetic)
+	}
 	ckpt := fs.String("checkpoint", "", "checkpoint file (required)")
 	dsName := fs.String("dataset", "", "dataset (default: the one the checkpoint was trained on)")
 	split := fs.String("split", "test", "split to evaluate")
@@ -354,11 +382,16 @@ func runEval(args []string, stdout io.Writer) error {
 	subset := fs.Int("subset", 0, "evaluate the first N images (0: all)")
 	threads := fs.Int("threads", 0, "compute threads (0: all cores)")
 	asJSON := fs.Bool("json", false, "print one JSON line")
-	if err := fs.Parse(args); err != nil {
+	saveLogits := fs.String("save-logits", "", "write the logits to this .npy file")
+	saveInputs := fs.String("save-inputs", "", "write the normalised inputs to this .npy file")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
 	if *ckpt == "" {
-		return errors.New("--checkpoint is required")
+		return usagef("--checkpoint is required (see 'repdyn eval -h')")
 	}
 	if *threads > 0 {
 		parallel.SetThreads(*threads)
@@ -374,7 +407,7 @@ func runEval(args []string, stdout io.Writer) error {
 	}
 	if *dsName == "" {
 		if spec.Dataset == "" {
-			return errors.New("--dataset is required (the checkpoint does not name its dataset)")
+			return usagef("--dataset is required (the checkpoint does not name its dataset)")
 		}
 		*dsName = spec.Dataset
 	}
@@ -392,7 +425,7 @@ func runEval(args []string, stdout io.Writer) error {
 			spec.Config.InFeatures = ds.C * ds.H * ds.W
 		}
 	} else if !has {
-		return fmt.Errorf("%s has no model spec; name the architecture with --model", *ckpt)
+		return usagef("%s has no model spec; name the architecture with --model", *ckpt)
 	}
 	cfg := spec.Config
 	if cfg.InChannels != 0 && cfg.InChannels != ds.C {
@@ -416,6 +449,11 @@ func runEval(args []string, stdout io.Writer) error {
 	loss, acc, err := train.Evaluate(ctx, model, ds, *batch, norm)
 	if err != nil {
 		return err
+	}
+	if *saveLogits != "" || *saveInputs != "" {
+		if err := saveEvalArrays(ctx, model, ds, *batch, norm, *saveLogits, *saveInputs); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		return emit(stdout, map[string]any{"checkpoint": *ckpt, "model": spec.Model, "dataset": *dsName, "split": *split,
