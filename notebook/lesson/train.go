@@ -60,33 +60,20 @@ func TrainIn(c *cache.Cache, spec experiment.Spec) (*experiment.Outcome, error) 
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	digest, err := experiment.DataDigest(spec.Dataset)
+	key, err := runKey(spec)
 	if err != nil {
 		return nil, err
 	}
-	key, err := cache.RunKey(spec.Hash(), digest)
-	if err != nil {
-		return nil, err
-	}
-	title := fmt.Sprintf("%s (width %g) on %s", spec.Model, spec.Width, spec.Dataset)
+	title := runTitle(spec)
 	mode := experiment.Resume
 	if NoCache() {
 		mode = experiment.Fresh
-	} else {
-		var out experiment.Outcome
-		ok, err := c.GetJSON(key, &out)
-		if err != nil {
-			fmt.Printf("cache: %v; retraining\n", err)
+	} else if out, ok := cached(c, key, title); ok {
+		if err := show.EpochChart(title, out.Epochs).Show(); err != nil {
+			return nil, err
 		}
-		if _, serr := os.Stat(out.LastCheckpoint); ok && err == nil && serr == nil {
-			fmt.Printf("from the cache: %s, trained %s (%d steps, test accuracy %.4f); REPDYN_NOCACHE=1 retrains\n",
-				title, out.Finished.Local().Format(time.DateTime), out.Steps, out.Final.EvalAcc)
-			if err := show.EpochChart(title, out.Epochs).Show(); err != nil {
-				return nil, err
-			}
-			show.EpochTable(out.Epochs)
-			return &out, nil
-		}
+		show.EpochTable(out.Epochs)
+		return out, nil
 	}
 	r, err := experiment.Open(spec, RunDir(c, key), experiment.Options{Mode: mode, Callbacks: testCallbacks})
 	if err != nil {
@@ -109,6 +96,57 @@ func TrainIn(c *cache.Cache, spec experiment.Spec) (*experiment.Outcome, error) 
 	}
 	if err := c.PutJSON(key, out); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+func runTitle(s experiment.Spec) string {
+	return fmt.Sprintf("%s (width %g) on %s", s.Model, s.Width, s.Dataset)
+}
+
+// runKey is the cache key of spec's run (cache.RunKey).
+func runKey(spec experiment.Spec) (cache.Key, error) {
+	digest, err := experiment.DataDigest(spec.Dataset)
+	if err != nil {
+		return "", err
+	}
+	return cache.RunKey(spec.Hash(), digest)
+}
+
+// cached returns the finished run stored under key (whose last checkpoint
+// still exists), printing the one line that says it came from the cache.
+func cached(c *cache.Cache, key cache.Key, title string) (*experiment.Outcome, bool) {
+	var out experiment.Outcome
+	ok, err := c.GetJSON(key, &out)
+	if err != nil {
+		fmt.Printf("cache: %v; retraining\n", err)
+		return nil, false
+	}
+	if _, serr := os.Stat(out.LastCheckpoint); !ok || serr != nil || out.Interrupted {
+		return nil, false
+	}
+	fmt.Printf("from the cache: %s, trained %s (%d steps, test accuracy %.4f); REPDYN_NOCACHE=1 retrains\n",
+		title, out.Finished.Local().Format(time.DateTime), out.Steps, out.Final.EvalAcc)
+	return &out, true
+}
+
+// Load returns the finished run of spec from the default cache (what Train
+// stored), without training: for the cells after the training cell. It
+// prints the line saying the result came from the cache.
+func Load(spec experiment.Spec) (*experiment.Outcome, error) { return LoadIn(cache.Default(), spec) }
+
+// LoadIn is Load with the cache c.
+func LoadIn(c *cache.Cache, spec experiment.Spec) (*experiment.Outcome, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	key, err := runKey(spec)
+	if err != nil {
+		return nil, err
+	}
+	out, ok := cached(c, key, runTitle(spec))
+	if !ok {
+		return nil, fmt.Errorf("no finished run of %s in the cache %s: run the training cell first", runTitle(spec), c.Dir)
 	}
 	return out, nil
 }

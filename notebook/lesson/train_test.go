@@ -82,6 +82,14 @@ func TestTrain(t *testing.T) {
 		!out.Finished.Equal(resumed.Finished) {
 		t.Fatalf("cached run: %+v %v\n%s", out, err, text)
 	}
+	var loaded *experiment.Outcome
+	text = stdout(t, func() { loaded, err = LoadIn(c, s) })
+	if err != nil || !loaded.Finished.Equal(resumed.Finished) || !strings.HasPrefix(text, "from the cache: ") {
+		t.Fatalf("LoadIn: %+v %v\n%s", loaded, err, text)
+	}
+	if _, err := LoadIn(cache.Open(t.TempDir()), s); err == nil || !strings.Contains(err.Error(), "run the training cell first") {
+		t.Errorf("LoadIn from an empty cache: %v", err)
+	}
 	t.Setenv("REPDYN_NOCACHE", "1")
 	text = stdout(t, func() { out, err = TrainIn(c, s) })
 	if err != nil || strings.Contains(text, "from the cache") || strings.Contains(text, "resuming") || out.Finished.Equal(resumed.Finished) {
