@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"repdyn/lib/data"
@@ -116,7 +115,7 @@ func OpenBuilt(b *Built, dir string, o Options) (*Run, error) {
 	}
 	// O_NOFOLLOW: a symbolic link planted in the folder must not make the
 	// run append to a file outside it.
-	mf, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY|syscall.O_NOFOLLOW, 0o644)
+	mf, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY|oNoFollow, 0o644)
 	if err != nil {
 		return nil, err
 	}

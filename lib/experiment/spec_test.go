@@ -251,3 +251,27 @@ func TestInterruptedOutcome(t *testing.T) {
 		t.Fatalf("resumed run: %+v %v", out, err)
 	}
 }
+
+// TestMetricsSymlink: a metrics.jsonl symbolic link planted in a run folder
+// is never followed (training must not append outside the folder).
+func TestMetricsSymlink(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	s := tiny()
+	if _, err := run(t, s, dir, New); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(t.TempDir(), "outside")
+	os.WriteFile(outside, []byte("keep\n"), 0o644)
+	m := filepath.Join(dir, "metrics.jsonl")
+	os.Remove(m)
+	if err := os.Symlink(outside, m); err != nil {
+		t.Skip(err)
+	}
+	s.MaxSteps = 4
+	if _, err := run(t, s, dir, Resume); err == nil || !strings.Contains(err.Error(), "metrics.jsonl") {
+		t.Errorf("resume through a metrics.jsonl symlink: %v", err)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "keep\n" {
+		t.Errorf("the file outside the run folder was written: %q", b)
+	}
+}
