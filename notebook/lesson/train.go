@@ -68,12 +68,14 @@ func TrainIn(c *cache.Cache, spec experiment.Spec) (*experiment.Outcome, error) 
 	mode := experiment.Resume
 	if NoCache() {
 		mode = experiment.Fresh
-	} else if out, ok := cached(c, key, title); ok {
+	} else if out, ok, stale := cached(c, key, title); ok {
 		if err := show.EpochChart(title, out.Epochs).Show(); err != nil {
 			return nil, err
 		}
 		show.EpochTable(out.Epochs)
 		return out, nil
+	} else if stale {
+		mode = experiment.Fresh // the entry's checkpoint is gone: train again
 	}
 	r, err := experiment.Open(spec, RunDir(c, key), experiment.Options{Mode: mode, Callbacks: testCallbacks})
 	if err != nil {
@@ -114,20 +116,25 @@ func runKey(spec experiment.Spec) (cache.Key, error) {
 }
 
 // cached returns the finished run stored under key (whose last checkpoint
-// still exists), printing the one line that says it came from the cache.
-func cached(c *cache.Cache, key cache.Key, title string) (*experiment.Outcome, bool) {
-	var out experiment.Outcome
-	ok, err := c.GetJSON(key, &out)
+// still exists), printing the one line that says it came from the cache;
+// stale reports an entry that cannot be used (unreadable, or its checkpoint
+// is gone).
+func cached(c *cache.Cache, key cache.Key, title string) (out *experiment.Outcome, ok, stale bool) {
+	out = new(experiment.Outcome)
+	ok, err := c.GetJSON(key, out)
 	if err != nil {
 		fmt.Printf("cache: %v; retraining\n", err)
-		return nil, false
+		return nil, false, true
 	}
-	if _, serr := os.Stat(out.LastCheckpoint); !ok || serr != nil || out.Interrupted {
-		return nil, false
+	if !ok {
+		return nil, false, false
+	}
+	if _, serr := os.Stat(out.LastCheckpoint); serr != nil || out.Interrupted {
+		return nil, false, true
 	}
 	fmt.Printf("from the cache: %s, trained %s (%d steps, test accuracy %.4f); REPDYN_NOCACHE=1 retrains\n",
 		title, out.Finished.Local().Format(time.DateTime), out.Steps, out.Final.EvalAcc)
-	return &out, true
+	return out, true, false
 }
 
 // Load returns the finished run of spec from the default cache (what Train
@@ -144,7 +151,7 @@ func LoadIn(c *cache.Cache, spec experiment.Spec) (*experiment.Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, ok := cached(c, key, runTitle(spec))
+	out, ok, _ := cached(c, key, runTitle(spec))
 	if !ok {
 		return nil, fmt.Errorf("no finished run of %s in the cache %s: run the training cell first", runTitle(spec), c.Dir)
 	}

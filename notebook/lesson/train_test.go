@@ -99,6 +99,15 @@ func TestTrain(t *testing.T) {
 		t.Errorf("fresh run %v/%v differs from the interrupted and resumed one %v/%v",
 			out.Final.TrainLoss, out.Final.EvalLoss, resumed.Final.TrainLoss, resumed.Final.EvalLoss)
 	}
+	// An entry whose checkpoint is gone retrains from scratch.
+	os.Unsetenv("REPDYN_NOCACHE")
+	if err := os.Remove(out.LastCheckpoint); err != nil {
+		t.Fatal(err)
+	}
+	text = stdout(t, func() { out, err = TrainIn(c, s) })
+	if err != nil || strings.Contains(text, "from the cache") || out.Steps != 12 || out.Final.EvalLoss != resumed.Final.EvalLoss {
+		t.Fatalf("retrain after the checkpoint was removed: %+v %v\n%s", out, err, text)
+	}
 	// A changed spec is another run.
 	s.LR = 0.05
 	key2, _ := cache.RunKey(s.Hash(), digest)
