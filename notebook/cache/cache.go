@@ -271,7 +271,7 @@ func RepoRoot() string {
 
 // SourceVersion hashes the sources (.go and .s, tests excluded) of the given
 // directories of the checkout, relative to RepoRoot ("lib", "lib/blas",
-// "notebook/demo"): a narrower version than LibraryVersion for results that
+// "notebook/lesson"): a narrower version than LibraryVersion for results that
 // depend only on those packages. Directories that cannot be read count as
 // "unknown".
 func SourceVersion(dirs ...string) string {

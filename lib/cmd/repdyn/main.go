@@ -136,8 +136,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "repdyn %s: %s\n", args[0], msg)
 	var sig *train.SignalError
 	var ue usageError
+	var u interface{ Usage() bool } // experiment.Error: out-of-range spec values
 	switch {
 	case errors.As(err, &ue):
+		return 2
+	case errors.As(err, &u) && u.Usage():
 		return 2
 	case errors.As(err, &sig):
 		return sig.ExitCode()
