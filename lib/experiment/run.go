@@ -115,7 +115,7 @@ func OpenBuilt(b *Built, dir string, o Options) (*Run, error) {
 	}
 	// O_NOFOLLOW: a symbolic link planted in the folder must not make the
 	// run append to a file outside it.
-	mf, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY|oNoFollow, 0o644)
+	mf, err := train.OpenAppend(filepath.Join(dir, "metrics.jsonl"))
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,9 @@ func OpenBuilt(b *Built, dir string, o Options) (*Run, error) {
 	cfg := b.TrainConfig()
 	cfg.OutDir, cfg.KeepBest, cfg.CheckpointEvery, cfg.EvalBatch = dir, true, o.CheckpointEvery, o.EvalBatch
 	cfg.Callbacks = append(append([]train.Callback{}, o.Callbacks...), train.Callback{OnEpoch: func(e *train.EpochInfo) error {
-		return json.NewEncoder(mf).Encode(e)
+		r := *e
+		r.Epoch++ // metrics.jsonl numbers epochs from 1, as train.Progress prints them
+		return json.NewEncoder(mf).Encode(r)
 	}})
 	if hasLast {
 		cfg.Resume = last
