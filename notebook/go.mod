@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/janpfeifer/gonb v0.11.4
 	gonum.org/v1/plot v0.17.0
+	repdyn v0.0.0-00010101000000-000000000000
 )
 
 require (
@@ -19,7 +20,9 @@ require (
 	github.com/pkg/errors v0.9.1 // indirect
 	golang.org/x/exp v0.0.0-20250106191152-7588d65b2ba8 // indirect
 	golang.org/x/image v0.30.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
-	gonum.org/v1/gonum v0.17.0 // indirect
 	k8s.io/klog/v2 v2.130.1 // indirect
 )
+
+replace repdyn => ../
