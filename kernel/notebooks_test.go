@@ -10,11 +10,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"repdyn/lib/marker"
 )
 
 const (
-	passMarker = "REPDYN-VERDICT PASS"
-	failMarker = "REPDYN-VERDICT FAIL"
+	passMarker = marker.VerdictPass
+	failMarker = marker.VerdictFail
 )
 
 type notebook struct {

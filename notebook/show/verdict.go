@@ -6,14 +6,17 @@ import (
 	"math"
 	"os"
 	"strings"
+
+	"repdyn/lib/marker"
 )
 
 // PassMarker and FailMarker start the line that a verdict table prints to
-// stdout, in and out of a notebook. The repdyn notebook tests look for them in
-// cells marked {"repdyn": {"verdict": true}}.
+// stdout, in and out of a notebook (their owner is repdyn/lib/marker). The
+// repdyn notebook tests look for them in cells marked
+// {"repdyn": {"verdict": true}}.
 const (
-	PassMarker = "REPDYN-VERDICT PASS"
-	FailMarker = "REPDYN-VERDICT FAIL"
+	PassMarker = marker.VerdictPass
+	FailMarker = marker.VerdictFail
 )
 
 // Check is one theory check: Value compared with Threshold by Op.
