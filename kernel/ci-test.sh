@@ -26,6 +26,7 @@ root="$(pwd)"
 export PATH="/usr/local/go/bin:$PATH"
 export GOTOOLCHAIN=local
 export DEBIAN_FRONTEND=noninteractive
+export REPDYN_STRICT=1  # failed verdicts fail their cells (no exploration mode)
 browser=1
 [ "${1:-}" = "--no-browser" ] && browser=0
 
