@@ -2,9 +2,7 @@ package show
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
-	"html"
 	"image"
 	"image/color"
 	"image/png"
@@ -444,8 +442,7 @@ func displayWidth(png []byte) (w, h int) {
 // chartImgTag is an <img> of a chart PNG at its display size.
 func chartImgTag(png []byte, alt string) string {
 	w, _ := displayWidth(png)
-	return fmt.Sprintf(`<img class="repdyn-chart" alt="%s" width="%d" src="data:image/png;base64,%s"/>`,
-		html.EscapeString(alt), w, base64.StdEncoding.EncodeToString(png))
+	return strings.Replace(imgTag(png, alt), "<img ", fmt.Sprintf(`<img width="%d" `, w), 1)
 }
 
 // showChartPNG displays a chart PNG as image/png with its display size in
