@@ -24,7 +24,7 @@ import (
 )
 
 // Size is the experiment size chosen by the environment variable REPDYN_SIZE:
-// "ci" (every notebook in about a minute), "default" (about ten minutes per
+// "ci" (every notebook in about a minute), "default" (a few minutes per
 // notebook on a 2-core machine) or "full" (the real experiments). Anything
 // else, or unset, is "default".
 func Size() string {
