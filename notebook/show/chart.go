@@ -459,7 +459,7 @@ func showChartPNG(png []byte) {
 func (gonbSender) pngSized(png []byte, w, h int) {
 	gonbui.SendData(&protocol.DisplayData{
 		Data:     map[protocol.MIMEType]any{protocol.MIMEImagePNG: png},
-		Metadata: map[string]any{string(protocol.MIMEImagePNG): map[string]any{"width": w, "height": h}},
+		Metadata: map[string]any{string(protocol.MIMEImagePNG): map[string]int{"width": w, "height": h}}, // a type GoNB registers with gob
 	})
 	gonbui.Sync()
 }
