@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"time"
@@ -39,8 +40,8 @@ func exploreIdle() time.Duration {
 // Headless (nbconvert, CI with REPDYN_HEADLESS=1, or a front-end that does
 // not answer within 5 s) it draws the starting value once and returns.
 // Interactive, the cell keeps listening until no move came for
-// REPDYN_EXPLORE_IDLE seconds (default 120) or the cell is interrupted; the
-// last chart stays in the notebook.
+// REPDYN_EXPLORE_IDLE seconds (default 120) or the cell is interrupted (■,
+// which ends it without an error); the last chart stays in the notebook.
 func Explore(label string, min, max, value int, draw func(v int) (*Chart, error)) error {
 	if !notebook() {
 		c, err := draw(value)
@@ -83,6 +84,9 @@ func Explore(label string, min, max, value int, draw func(v int) (*Chart, error)
 	}
 	moves := slider.Listen().LatestOnly()
 	defer moves.Close()
+	stop := make(chan os.Signal, 1) // the notebook's interrupt (■) ends the cell cleanly
+	signal.Notify(stop, os.Interrupt)
+	defer signal.Stop(stop)
 	idle := time.NewTimer(exploreIdle())
 	last := value
 	for {
@@ -100,6 +104,8 @@ func Explore(label string, min, max, value int, draw func(v int) (*Chart, error)
 			}
 			idle.Reset(exploreIdle())
 		case <-idle.C:
+			return nil
+		case <-stop:
 			return nil
 		}
 	}
