@@ -153,8 +153,8 @@ func TestNotebooksExecute(t *testing.T) {
 			cmd.Env = append(os.Environ(),
 				"JUPYTER_PATH="+jpath,
 				"REPDYN_CACHE="+filepath.Join(tmp, "cache"), // a cold cache: the notebook really trains
-				"REPDYN_STRICT=1",   // a failed verdict fails its cell (no exploration mode)
-				"REPDYN_HEADLESS=1", // widgets draw their default once (no front-end)
+				"REPDYN_STRICT=1",                           // a failed verdict fails its cell (no exploration mode)
+				"REPDYN_HEADLESS=1",                         // widgets draw their default once (no front-end)
 			)
 			start := time.Now()
 			out, err := cmd.CombinedOutput()
