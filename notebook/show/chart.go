@@ -370,18 +370,31 @@ func (c *Chart) Encode(format string) ([]byte, error) {
 		return nil, fmt.Errorf("show: chart format %q: want png or svg", format)
 	}
 	dc := draw.New(cv)
+	plotC := dc
 	switch {
 	case n == 0:
-		p.Draw(dc)
 	case right:
-		p.Draw(draw.Crop(dc, 0, -legW, 0, 0))
+		plotC = draw.Crop(dc, 0, -legW, 0, 0)
 		leg.Draw(draw.Crop(dc, w-legW, 0, vg.Points(24), -vg.Points(24)))
 	default:
-		p.Draw(draw.Crop(dc, 0, 0, legH+vg.Points(6), 0))
+		plotC = draw.Crop(dc, 0, 0, legH+vg.Points(6), 0)
 		legC := draw.Crop(dc, vg.Points(40), 0, 0, 0)
 		legC.Max.Y = legC.Min.Y + legH
 		leg.Draw(legC)
 	}
+	// The y label is drawn here, centred on the axis: gonum/plot v0.17
+	// centres it at the linear midpoint of the range, which on a log axis
+	// sits near the top and shrinks the plot.
+	if ylab := p.Y.Label.Text; ylab != "" {
+		sty := p.Y.Label.TextStyle
+		p.Y.Label.Text = ""
+		rot := sty
+		rot.Rotation += math.Pi / 2
+		x := plotC.Min.X + sty.Height(ylab) - sty.FontExtents().Descent // the rotated text ends at x
+		plotC.FillText(rot, vg.Point{X: x, Y: plotC.Center().Y}, ylab)
+		plotC = draw.Crop(plotC, sty.Height(ylab)+p.Y.Label.Padding+vg.Points(6), 0, 0, 0)
+	}
+	p.Draw(plotC)
 	var buf bytes.Buffer
 	if _, err := cv.WriteTo(&buf); err != nil {
 		return nil, err
