@@ -7,14 +7,10 @@ import (
 	"repdyn/lib/nbstats"
 )
 
-// pendingStats are notebooks whose long cells are being rewritten elsewhere:
-// the training cells of 00 and 10 become the <= 10-line training call of
-// issue 11 item 3 (branch h11). Remove an entry once its notebook meets the
-// limits (the test fails when a pending notebook already does).
-var pendingStats = map[string]bool{
-	"00-start-here.ipynb":  true,
-	"10-tiny-resnet.ipynb": true,
-}
+// pendingStats are notebooks whose long cells are being rewritten elsewhere
+// (none now). Remove an entry once its notebook meets the limits (the test
+// fails when a pending notebook already does).
+var pendingStats = map[string]bool{}
 
 // TestNotebookStats enforces the lesson-size rules of lib/nbstats on every
 // notebook: median code cell <= 20 non-blank lines, none over 40, no

@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/janpfeifer/gonb v0.11.4
 	gonum.org/v1/plot v0.17.0
-	repdyn v0.0.0-00010101000000-000000000000
+	repdyn v0.0.0
 )
 
 require (

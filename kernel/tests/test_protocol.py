@@ -14,6 +14,7 @@ asserted strictly with REPDYN_TIMING_STRICT=1, else only a 3x miss fails).
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -120,20 +121,22 @@ class RepdynKernelTests(jupyter_kernel_test.KernelTests):
         self.assertIn("20/20", updates[-1]["content"]["data"]["text/html"])
 
     def test_interrupt_checkpoint_resume(self):
-        """Jupyter's interrupt stops a training loop at the next step with a checkpoint; re-running resumes."""
+        """Jupyter's interrupt stops lib/train at the next step with a checkpoint; re-running resumes."""
         cache = tempfile.mkdtemp(prefix="repdyn-interrupt-test-")
         self.addCleanup(shutil.rmtree, cache, True)
         # The cell also draws a progress bar, to check that displays after the
         # interrupt (the final bar) still go through and do not block.
-        cell = ('import (\n\t"repdyn/notebook/cache"\n\t"repdyn/notebook/interrupt"\n\t"repdyn/notebook/show"\n)\n\n%%\n'
-                'ctx, stop := interrupt.Context()\ndefer stop()\n'
-                'c := cache.Open(CACHE_DIR)\nk, _ := cache.KeyOf("ckpt", "slow-loop")\n'
-                'var next int\nc.GetJSON(k, &next)\nfmt.Println("start", next)\n'
-                'bar := show.NewProgress("slow", 400)\nbar.Start(next)\n'
-                'err := interrupt.Loop(ctx, next, 400, 0, func(i int) error { time.Sleep(25 * time.Millisecond); bar.Set(i + 1); if i == next { fmt.Println("running") }; return nil },\n'
-                '\tfunc(n int) error { return c.PutJSON(k, n) })\n'
-                'if interrupt.Interrupted(err) { bar.Done("interrupted"); fmt.Println("STOPPED:", err); return }\n'
-                'if err != nil { panic(err) }\nfmt.Println("FINISHED")').replace("CACHE_DIR", json.dumps(cache))
+        cell = ('import (\n\t"context"\n\t"errors"\n\t"repdyn/lib/experiment"\n\t"repdyn/lib/train"\n\t"repdyn/notebook/show"\n)\n\n%%\n'
+                's := experiment.Default()\n'
+                's.Model, s.Dataset, s.Width, s.Subset, s.TestSubset, s.Epochs, s.Batch = "mlp", "synthetic", 0.05, 400, 256, 8, 8\n'
+                'r, err := experiment.Open(s, CACHE_DIR, experiment.Options{Mode: experiment.Resume})\n'
+                'if err != nil { panic(err) }\nfmt.Println("start", r.Resumed)\n'
+                'view := show.AttachTraining(r.Trainer, "slow")\n'
+                'r.Trainer.AddCallback(train.Callback{OnStep: func(si *train.StepInfo) error { time.Sleep(25 * time.Millisecond); if si.Step == r.Resumed+1 { fmt.Println("running") }; return nil }})\n'
+                'ctx, stop := train.SignalContext(context.Background())\ndefer stop()\n'
+                'out, err := r.Run(ctx)\nview.Done(err)\n'
+                'if errors.Is(err, train.ErrInterrupted) { fmt.Println("STOPPED at step", out.Steps, err); return }\n'
+                'if err != nil { panic(err) }\nfmt.Println("FINISHED", out.Steps)').replace("CACHE_DIR", json.dumps(cache))
         kc = self.kc
         self.flush_channels()
         msg_id = kc.execute(cell)
@@ -164,26 +167,18 @@ class RepdynKernelTests(jupyter_kernel_test.KernelTests):
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 break
         stop_s = time.time() - t0
-        self.assertIn("STOPPED: interrupted at step", text)
+        m = re.search(r"STOPPED at step (\d+) training interrupted", text)
+        self.assertTrue(m, text)
         self.assertLess(stop_s, 4.5, "the cell must stop before GoNB's 5 s kill")
-        with open(self._entry(cache)) as f:
-            saved = int(f.read())
+        self.assertTrue(os.path.exists(os.path.join(cache, "last.safetensors")))
+        saved = int(m.group(1))
         self.assertGreater(saved, 0)
         self.assertLess(saved, 400)
         reply, out = self.run_cell(cell)
         self.assertEqual(reply["content"]["status"], "ok", out)
         self.assertIn("start %d" % saved, self.stdout(out))
-        self.assertIn("FINISHED", self.stdout(out))
+        self.assertIn("FINISHED 400", self.stdout(out))
         _record("interrupt_stop_seconds", round(stop_s, 3))
-
-    @staticmethod
-    def _entry(cache_dir):
-        for root, _, files in os.walk(cache_dir):
-            for f in files:
-                if not f.startswith("."):
-                    return os.path.join(root, f)
-        raise AssertionError("no checkpoint in " + cache_dir)
-
 
 WARM_CELL = ('import (\n\t"math"\n\t"repdyn/lib/cpuinfo"\n\t"repdyn/notebook/show"\n)\n\n%%\n'
              'r := cpuinfo.Get()\nc := show.NewChart("warm", "x", "y")\n'

@@ -265,6 +265,14 @@ func New[T nn.Float](cfg Config[T]) (*Trainer[T], error) {
 // State returns the current training state.
 func (t *Trainer[T]) State() State { return t.st }
 
+// AddCallback appends cb to the trainer's callbacks (before Run), e.g. a
+// notebook display attached to a trainer built elsewhere.
+func (t *Trainer[T]) AddCallback(cb Callback) { t.cfg.Callbacks = append(t.cfg.Callbacks, cb) }
+
+// TotalSteps is the number of optimizer steps the whole run takes (Epochs
+// or MaxSteps, whichever ends it first).
+func (t *Trainer[T]) TotalSteps() int { return t.totalSteps() }
+
 // Resume restores the model, the optimizer and the training position from a
 // checkpoint written by a run of the same configuration (seed, batch size
 // and training set size must match, or the continuation could not be

@@ -63,6 +63,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		fmt.Fprintf(stderr, "repdyn %s: %v\n", args[0], err)
+		// Usage errors (bad flags, out-of-range values) exit with status 2.
+		var u interface{ Usage() bool }
+		if errors.As(err, &u) && u.Usage() {
+			return 2
+		}
 		return 1
 	}
 	return 0
