@@ -355,7 +355,7 @@ func (c *Chart) Encode(format string) ([]byte, error) {
 	if n > 0 {
 		legW += leg.ThumbnailWidth + 3*leg.Padding
 		legH = vg.Length(n)*(leg.TextStyle.Height("Xg")+leg.Padding) + leg.Padding
-		if legW > 0.3*w {
+		if legW > 0.3*w || p.Title.TextStyle.Width(p.Title.Text) > w-legW { // a long title needs the full width
 			right = false
 			h += legH + vg.Points(6)
 		}
