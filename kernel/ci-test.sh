@@ -16,7 +16,8 @@
 #  4. kernel/browser-test: the classic Notebook server + Chromium via
 #     playwright-core runs notebooks as a user would (Run All) and checks that
 #     charts and progress bars rendered and every verdict passed
-#     (REPDYN_BROWSER_NOTEBOOKS: a comma list; default 00, 04 and 07).
+#     (REPDYN_BROWSER_NOTEBOOKS: a comma list; default 00, 03, 04 and 07);
+#     every show.Explore slider is moved 20 times and its redraw timed.
 # REPDYN_NOTEBOOKS=GLOB (e.g. "00-*.ipynb") limits test 2 to some notebooks.
 # Screenshots, executed notebooks and timings go to $REPDYN_TEST_OUT (default:
 # a new directory under /tmp, printed at the end).
@@ -26,6 +27,7 @@ root="$(pwd)"
 export PATH="/usr/local/go/bin:$PATH"
 export GOTOOLCHAIN=local
 export DEBIAN_FRONTEND=noninteractive
+export REPDYN_STRICT=1  # failed verdicts fail their cells (no exploration mode)
 browser=1
 [ "${1:-}" = "--no-browser" ] && browser=0
 
@@ -109,7 +111,7 @@ else:
 PY
   if ! (cd kernel/browser-test && node test.mjs --url "http://127.0.0.1:$port" --token "$token" \
       --dir "$tmp/nb" \
-      --notebook "${REPDYN_BROWSER_NOTEBOOKS:-00-start-here.ipynb,04-sufficiency.ipynb,07-aligned-training.ipynb}" \
+      --notebook "${REPDYN_BROWSER_NOTEBOOKS:-00-start-here.ipynb,03-data-architecture-alignment.ipynb,04-sufficiency.ipynb,07-aligned-training.ipynb}" \
       --out "$out" --timeout-s 600); then
     echo "--- notebook server log (tail)"; tail -40 "$tmp/server.log"
     exit 1

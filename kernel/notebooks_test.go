@@ -10,11 +10,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"repdyn/lib/marker"
 )
 
 const (
-	passMarker = "REPDYN-VERDICT PASS"
-	failMarker = "REPDYN-VERDICT FAIL"
+	passMarker = marker.VerdictPass
+	failMarker = marker.VerdictFail
 )
 
 type notebook struct {
@@ -151,6 +153,8 @@ func TestNotebooksExecute(t *testing.T) {
 			cmd.Env = append(os.Environ(),
 				"JUPYTER_PATH="+jpath,
 				"REPDYN_CACHE="+filepath.Join(tmp, "cache"), // a cold cache: the notebook really trains
+				"REPDYN_STRICT=1",                           // a failed verdict fails its cell (no exploration mode)
+				"REPDYN_HEADLESS=1",                         // widgets draw their default once (no front-end)
 			)
 			start := time.Now()
 			out, err := cmd.CombinedOutput()

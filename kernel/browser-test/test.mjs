@@ -65,12 +65,9 @@ async function runNotebook(nb) {
 
   const t0 = Date.now();
   await page.evaluate(() => Jupyter.notebook.execute_all_cells());
-  // Done when no code cell is queued or running ('*') and the kernel is idle.
-  await page.waitForFunction(() => {
-    const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === 'code');
-    const pending = cells.some((c) => c.input_prompt_number === '*' || c.input_prompt_number === undefined || c.input_prompt_number === null);
-    return !pending && document.querySelector('#kernel_indicator_icon.kernel_idle_icon') !== null;
-  }, null, { timeout: opt.timeoutS * 1000, polling: 500 });
+  // Done when no code cell is queued or running ('*') and the kernel is idle;
+  // a live widget cell (show.Explore) is measured and then interrupted.
+  const widgets = await runAllWithWidgets(page, base);
   const seconds = (Date.now() - t0) / 1000;
   console.log(`all cells ran in ${seconds.toFixed(1)} s`);
 
@@ -129,7 +126,76 @@ async function runNotebook(nb) {
   await page.evaluate(() => Jupyter.notebook.session.delete());
   await page.close();
   console.log(`screenshots in ${opt.out}`);
-  return { seconds, ...r };
+  return { seconds, widgets, ...r };
+}
+
+// runAllWithWidgets waits until every cell ran. Each show.Explore slider met
+// on the way (a range input in a running cell) is moved 20 times; each move
+// is timed from the input event to the redrawn chart (the widget's
+// data-value changes and its image has loaded), with screenshots before and
+// after; then the cell is interrupted, which ends it cleanly, and Run All
+// goes on. Returns the measurements, one entry per slider.
+async function runAllWithWidgets(page, base) {
+  const out = [];
+  const deadline = Date.now() + opt.timeoutS * 1000;
+  for (;;) {
+    const state = await page.waitForFunction(() => {
+      const cells = Jupyter.notebook.get_cells().filter((c) => c.cell_type === 'code');
+      const pending = cells.some((c) => c.input_prompt_number === '*' || c.input_prompt_number === undefined || c.input_prompt_number === null);
+      if (!pending && document.querySelector('#kernel_indicator_icon.kernel_idle_icon') !== null) return 'done';
+      const live = [...document.querySelectorAll('.output_area input[type=range]')].filter((e) => !e.dataset.repdynMeasured);
+      return live.length > 0 ? 'widget' : false;
+    }, null, { timeout: Math.max(1000, deadline - Date.now()), polling: 250 }).then((h) => h.jsonValue());
+    if (state === 'done') return out;
+    out.push(await measureSlider(page, `${base}-widget${out.length + 1}`));
+    await page.evaluate(() => Jupyter.notebook.kernel.interrupt());
+  }
+}
+
+// measureSlider moves the first unmeasured slider 20 times and times each
+// redraw; screenshots NAME-before.png and NAME-after.png.
+async function measureSlider(page, name) {
+  const handle = await page.evaluateHandle(() => {
+    const e = [...document.querySelectorAll('.output_area input[type=range]')].find((x) => !x.dataset.repdynMeasured);
+    e.dataset.repdynMeasured = '1';
+    return e;
+  });
+  // The widget's first chart must be there before we move it.
+  await page.waitForFunction((s) => s.closest('.output_wrapper').querySelector('.repdyn-explore img'), handle, { timeout: 60000 });
+  await handle.evaluate((s) => s.closest('.cell').scrollIntoView());
+  await page.screenshot({ path: path.join(opt.out, `${name}-before.png`) });
+  const ms = await handle.evaluate(async (s) => {
+    const lo = Number(s.min), hi = Number(s.max);
+    const area = s.closest('.output_wrapper');
+    const times = [];
+    let cur = Number(s.value);
+    for (let k = 0; k < 20; k++) {
+      let v = lo + ((k * 7 + 3) % (hi - lo + 1));
+      if (v === cur) v = v === hi ? lo : v + 1;
+      cur = v;
+      const t0 = performance.now();
+      s.value = String(v);
+      s.dispatchEvent(new Event('input'));
+      await new Promise((resolve, reject) => {
+        const limit = t0 + 20000;
+        const poll = () => {
+          const w = area.querySelector(`.repdyn-explore[data-value="${v}"] img`);
+          if (w && w.complete && w.naturalWidth > 0) return resolve();
+          if (performance.now() > limit) return reject(new Error(`no redraw for value ${v} in 20 s`));
+          requestAnimationFrame(poll);
+        };
+        poll();
+      });
+      times.push(performance.now() - t0);
+    }
+    return times;
+  });
+  await page.screenshot({ path: path.join(opt.out, `${name}-after.png`) });
+  const sorted = [...ms].sort((a, b) => a - b);
+  const m = { name, moves: ms.length, median_ms: (sorted[9] + sorted[10]) / 2, worst_ms: sorted[sorted.length - 1], ms };
+  console.log(`widget ${name}: ${m.moves} moves, median ${m.median_ms.toFixed(0)} ms, worst ${m.worst_ms.toFixed(0)} ms`);
+  check(m.worst_ms < 500, `${name}: every slider move redrawn in < 0.5 s (median ${m.median_ms.toFixed(0)} ms, worst ${m.worst_ms.toFixed(0)} ms)`);
+  return m;
 }
 
 const results = {};

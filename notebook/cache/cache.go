@@ -1,18 +1,25 @@
 // Package cache keeps results across notebook cells and runs.
 //
 // Every GoNB cell runs as a new process, so nothing stays in memory between
-// cells. A Cache is a content-addressed directory of files: the key of a
-// result is the hash of what determines it (configuration, seed, data
-// identity and the library's version), so a later cell, or a re-run of the
-// whole notebook, finds the earlier result instead of recomputing it, and
-// gets exactly the same numbers.
+// cells. A Cache is a content-addressed directory of files. Memo keys a
+// result on what its caller passes (configuration, seed, data) and on what
+// the cache finds itself (Env): the code of the calling cell that computes
+// it, the module and Go versions of the binary, the kernel level
+// (REPDYN_NOASM, REPDYN_CPU) and the sources of the library and of the
+// notebook helpers. Editing a cell's computation therefore recomputes it; a
+// source that cannot be hashed makes Memo refuse instead of keying on a
+// constant. A cell whose result comes from the cache says so in one line;
+// REPDYN_NOCACHE=1 (also as %env in a cell) recomputes.
 //
-// The directory is $REPDYN_CACHE, or os.UserCacheDir()/repdyn. Writes are
-// atomic (temporary file, fsync, rename), so an interrupted cell never leaves
-// a half-written entry.
+// The directory is $REPDYN_CACHE, or os.UserCacheDir()/repdyn. Each entry
+// stores its length and SHA-256, so a truncated or damaged entry is reported
+// by path (and recomputed by Memo) instead of being returned. Writes are
+// atomic (temporary file, fsync, rename); the temporary files of writers
+// killed mid-write are swept when the cache is opened.
 package cache
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,10 +29,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sort"
+	"strconv"
 	"strings"
-	"sync"
+	"time"
 )
 
 // Cache is a directory of content-addressed entries.
@@ -46,10 +53,16 @@ func DefaultDir() string {
 }
 
 // Default returns the cache in DefaultDir.
-func Default() *Cache { return &Cache{Dir: DefaultDir()} }
+func Default() *Cache { return Open(DefaultDir()) }
 
-// Open returns a cache in dir (created on first write).
-func Open(dir string) *Cache { return &Cache{Dir: dir} }
+// Open returns a cache in dir (created on first write). The first Open of a
+// directory in a process removes the temporary files that writers killed
+// mid-write (kill -9) left behind: those of processes that no longer run,
+// and any older than an hour.
+func Open(dir string) *Cache {
+	sweepOnce(dir)
+	return &Cache{Dir: dir}
+}
 
 // Key names an entry: a hex SHA-256, optionally prefixed by a readable
 // namespace ("mlp/3f2a...").
@@ -109,29 +122,87 @@ func (c *Cache) path(k Key) (string, error) {
 // that write large artifacts themselves with WriteFileAtomic.
 func (c *Cache) Path(k Key) (string, error) { return c.path(k) }
 
-// Get returns the bytes stored under k; ok is false if there are none.
-func (c *Cache) Get(k Key) (data []byte, ok bool, err error) {
-	p, err := c.path(k)
-	if err != nil {
-		return nil, false, err
-	}
-	data, err = os.ReadFile(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return data, true, nil
+// An entry on disk is a header line and the payload:
+//
+//	repdyn-cache 1 <payload length> <payload SHA-256, hex> <unix nanoseconds written>\n<payload>
+//
+// so that a truncated or damaged entry is detected (and named) instead of
+// being returned or decoded.
+const entryMagic = "repdyn-cache 1"
+
+// CorruptError reports an entry whose header, length or checksum does not
+// match its content.
+type CorruptError struct {
+	Path   string
+	Reason string
 }
 
-// Put stores data under k atomically.
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("cache: corrupt entry %s: %s", e.Path, e.Reason)
+}
+
+func frame(data []byte, written time.Time) []byte {
+	sum := sha256.Sum256(data)
+	head := fmt.Sprintf("%s %d %s %d\n", entryMagic, len(data), hex.EncodeToString(sum[:]), written.UnixNano())
+	return append([]byte(head), data...)
+}
+
+func unframe(p string, b []byte) ([]byte, time.Time, error) {
+	head, payload, ok := bytes.Cut(b, []byte{'\n'})
+	if !ok {
+		return nil, time.Time{}, &CorruptError{p, "no header line"}
+	}
+	f := strings.Fields(string(head))
+	if len(f) != 5 || f[0]+" "+f[1] != entryMagic {
+		return nil, time.Time{}, &CorruptError{p, "bad header (not written by this version of repdyn/notebook/cache?)"}
+	}
+	n, err1 := strconv.Atoi(f[2])
+	ns, err2 := strconv.ParseInt(f[4], 10, 64)
+	if err1 != nil || err2 != nil || n < 0 {
+		return nil, time.Time{}, &CorruptError{p, "bad header fields"}
+	}
+	if len(payload) != n {
+		return nil, time.Time{}, &CorruptError{p, fmt.Sprintf("length %d, header says %d (truncated?)", len(payload), n)}
+	}
+	if sum := sha256.Sum256(payload); hex.EncodeToString(sum[:]) != f[3] {
+		return nil, time.Time{}, &CorruptError{p, "SHA-256 of the content does not match the header"}
+	}
+	return payload, time.Unix(0, ns), nil
+}
+
+// Get returns the bytes stored under k; ok is false if there are none. A
+// truncated or damaged entry is an error (*CorruptError, naming its file).
+func (c *Cache) Get(k Key) (data []byte, ok bool, err error) {
+	data, _, ok, err = c.get(k)
+	return data, ok, err
+}
+
+func (c *Cache) get(k Key) (data []byte, written time.Time, ok bool, err error) {
+	p, err := c.path(k)
+	if err != nil {
+		return nil, written, false, err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, written, false, nil
+	}
+	if err != nil {
+		return nil, written, false, err
+	}
+	data, written, err = unframe(p, b)
+	if err != nil {
+		return nil, written, false, err
+	}
+	return data, written, true, nil
+}
+
+// Put stores data under k atomically, with its length and checksum.
 func (c *Cache) Put(k Key, data []byte) error {
 	p, err := c.path(k)
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(p, data)
+	return WriteFileAtomic(p, frame(data, time.Now()))
 }
 
 // Delete removes k's entry (no error if absent).
@@ -148,14 +219,20 @@ func (c *Cache) Delete(k Key) error {
 
 // GetJSON decodes k's entry into v; ok is false if there is none.
 func (c *Cache) GetJSON(k Key, v any) (ok bool, err error) {
-	b, ok, err := c.Get(k)
+	_, ok, err = c.getJSON(k, v)
+	return ok, err
+}
+
+func (c *Cache) getJSON(k Key, v any) (written time.Time, ok bool, err error) {
+	b, written, ok, err := c.get(k)
 	if err != nil || !ok {
-		return false, err
+		return written, false, err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("cache: entry %s: %w", k, err)
+		p, _ := c.path(k)
+		return written, false, &CorruptError{p, "content is not the JSON of the stored type: " + err.Error()}
 	}
-	return true, nil
+	return written, true, nil
 }
 
 // PutJSON stores v's JSON encoding under k atomically.
@@ -165,26 +242,6 @@ func (c *Cache) PutJSON(k Key, v any) error {
 		return fmt.Errorf("cache: entry %s: %w", k, err)
 	}
 	return c.Put(k, b)
-}
-
-// Memo returns the value stored under k, or computes it with f, stores it and
-// returns it. Values go through JSON (float64 and float32 round-trip exactly),
-// so the second call returns what the first computed. Errors from f are not
-// cached.
-func Memo[T any](c *Cache, k Key, f func() (T, error)) (T, error) {
-	var v T
-	ok, err := c.GetJSON(k, &v)
-	if err != nil {
-		return v, err
-	}
-	if ok {
-		return v, nil
-	}
-	v, err = f()
-	if err != nil {
-		return v, err
-	}
-	return v, c.PutJSON(k, v)
 }
 
 // Has reports whether k has an entry.
@@ -205,7 +262,7 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPrefix(path))
 	if err != nil {
 		return err
 	}
@@ -234,59 +291,6 @@ func WriteFileAtomic(path string, data []byte) error {
 		d.Close()
 	}
 	return nil
-}
-
-var (
-	libOnce    sync.Once
-	libVersion string
-)
-
-// LibraryVersion identifies the code that computes cached results: the
-// REPDYN_LIB_VERSION environment variable if set, else a hash of the
-// library's sources (every .go and .s file under lib/, tests excluded) found
-// from REPDYN_ROOT or from this package's source location, else "unknown".
-// Changing the library thus invalidates the cache.
-func LibraryVersion() string {
-	libOnce.Do(func() {
-		if v := os.Getenv("REPDYN_LIB_VERSION"); v != "" {
-			libVersion = v
-			return
-		}
-		libVersion = SourceVersion("lib")
-	})
-	return libVersion
-}
-
-// RepoRoot is the repdyn checkout: $REPDYN_ROOT (the kernel sets it), else
-// found from this package's source location.
-func RepoRoot() string {
-	if root := os.Getenv("REPDYN_ROOT"); root != "" {
-		return root
-	}
-	if _, file, _, ok := runtime.Caller(0); ok {
-		return filepath.Join(filepath.Dir(file), "..", "..")
-	}
-	return ""
-}
-
-// SourceVersion hashes the sources (.go and .s, tests excluded) of the given
-// directories of the checkout, relative to RepoRoot ("lib", "lib/blas",
-// "notebook/lesson"): a narrower version than LibraryVersion for results that
-// depend only on those packages. Directories that cannot be read count as
-// "unknown".
-func SourceVersion(dirs ...string) string {
-	root := RepoRoot()
-	h := sha256.New()
-	for _, d := range dirs {
-		v := "unknown"
-		if root != "" {
-			if hv, err := HashTree(filepath.Join(root, filepath.FromSlash(d))); err == nil {
-				v = hv
-			}
-		}
-		fmt.Fprintf(h, "%s=%s\n", d, v)
-	}
-	return "src-" + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // HashTree hashes the names and contents of the .go and .s files (not tests)

@@ -140,7 +140,7 @@ func TestLibraryVersion(t *testing.T) {
 }
 
 func TestSourceVersion(t *testing.T) {
-	a, b := SourceVersion("notebook/lesson"), SourceVersion("notebook/lesson")
+	a, b := SourceVersion("notebook/cache"), SourceVersion("notebook/cache")
 	if a != b || a == SourceVersion("notebook/show") || !strings.HasPrefix(a, "src-") {
 		t.Fatalf("%s %s", a, b)
 	}

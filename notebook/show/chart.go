@@ -3,17 +3,26 @@ package show
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/color"
+	"image/png"
 	"math"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
+
+func pngConfig(b []byte) (image.Config, error) { return png.DecodeConfig(bytes.NewReader(b)) }
 
 // Series is one named curve of a Chart.
 type Series struct {
@@ -68,45 +77,56 @@ func (c *Chart) Line(name string) *Series {
 // Add appends the point (x, y) to the series named name.
 func (c *Chart) Add(name string, x, y float64) { c.Line(name).Add(x, y) }
 
-// Plot builds the gonum plot, for callers who want to customize it.
+// Plot builds the gonum plot, for callers who want to customize it. Its
+// legend holds the series and reference lines; Encode and Show draw that
+// legend outside the axes (beside or below them), EncodePlot inside.
 func (c *Chart) Plot() (*plot.Plot, error) {
+	useChartFonts()
 	p := plot.New()
 	p.Title.Text = c.Title
 	p.X.Label.Text = c.XLabel
 	p.Y.Label.Text = c.YLabel
-	p.Add(plotter.NewGrid())
+	p.Add(lightGrid())
 	if c.LogX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = DecadeTicks{}
+	} else {
+		p.X.Tick.Marker = CleanTicks{}
 	}
 	if c.LogY {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = DecadeTicks{}
+	} else {
+		p.Y.Tick.Marker = CleanTicks{}
 	}
-	xmin, xmax := math.Inf(1), math.Inf(-1)
-	var all plotter.XYs // every drawn point, to place the legend
-	for i, s := range c.Series {
+	var all plotter.XYs // every drawn point, for the margins
+	var drawn []plotter.XYs
+	var lines []*plotter.Line
+	nth := 0
+	for _, s := range c.Series {
 		n := min(len(s.X), len(s.Y))
 		pts := make(plotter.XYs, 0, n)
 		for j := range n {
 			x, y := s.X[j], s.Y[j]
-			if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(y, 0) || (c.LogY && y <= 0) || (c.LogX && x <= 0) {
+			if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) || (c.LogY && y <= 0) || (c.LogX && x <= 0) {
 				continue
 			}
 			pts = append(pts, plotter.XY{X: x, Y: y})
-			all = append(all, plotter.XY{X: x, Y: y})
-			xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
 		}
 		if len(pts) == 0 {
 			continue
 		}
+		all = append(all, pts...)
+		drawn = append(drawn, pts)
 		l, err := plotter.NewLine(pts)
 		if err != nil {
 			return nil, err
 		}
-		l.Color = plotutil.Color(i)
-		l.Width = vg.Points(1.5)
+		l.Color = Palette[nth%len(Palette)]
+		l.Width = vg.Points(1.75)
+		nth++
 		p.Add(l)
+		lines = append(lines, l)
 		if s.Points || len(pts) == 1 {
 			sc, err := plotter.NewScatter(pts)
 			if err != nil {
@@ -114,37 +134,169 @@ func (c *Chart) Plot() (*plot.Plot, error) {
 			}
 			sc.Color = l.Color
 			sc.Shape = draw.CircleGlyph{}
+			sc.Radius = vg.Points(2.5)
 			p.Add(sc)
-		}
-		if s.Name != "" {
+			if s.Name != "" {
+				p.Legend.Add(s.Name, l, sc)
+			}
+		} else if s.Name != "" {
 			p.Legend.Add(s.Name, l)
 		}
 	}
-	if math.IsInf(xmin, 1) {
-		xmin, xmax = 0, 1
-	}
-	p.Legend.Top, p.Legend.Left = c.legendCorner(all)
-	ymin, ymax := math.Inf(1), math.Inf(-1)
-	for _, q := range all {
-		ymin, ymax = math.Min(ymin, q.Y), math.Max(ymax, q.Y)
-	}
+	c.dashOverlaps(lines, drawn, all)
+	x0, x1, y0, y1 := bounds(all)
 	for _, h := range c.HLines {
-		ymin, ymax = math.Min(ymin, h.Y), math.Max(ymax, h.Y)
+		y0, y1 = math.Min(y0, h.Y), math.Max(y1, h.Y)
 	}
-	if math.IsInf(ymin, 1) {
-		ymin, ymax = 0, 1
+	for _, v := range c.VLines {
+		x0, x1 = math.Min(x0, v.X), math.Max(x1, v.X)
+	}
+	if math.IsInf(x0, 1) {
+		x0, x1 = 0, 1
+	}
+	if math.IsInf(y0, 1) {
+		y0, y1 = 0, 1
 	}
 	for i, v := range c.VLines {
-		if err := refLine(p, i, v.Name, plotter.XYs{{X: v.X, Y: ymin}, {X: v.X, Y: ymax}}); err != nil {
+		if err := refLine(p, i, v.Name, plotter.XYs{{X: v.X, Y: y0}, {X: v.X, Y: y1}}); err != nil {
 			return nil, err
 		}
 	}
 	for i, h := range c.HLines {
-		if err := refLine(p, len(c.VLines)+i, h.Name, plotter.XYs{{X: xmin, Y: h.Y}, {X: xmax, Y: h.Y}}); err != nil {
+		if err := refLine(p, len(c.VLines)+i, h.Name, plotter.XYs{{X: x0, Y: h.Y}, {X: x1, Y: h.Y}}); err != nil {
 			return nil, err
 		}
 	}
+	p.X.Min, p.X.Max = pad(x0, x1, c.LogX)
+	p.Y.Min, p.Y.Max = pad(y0, y1, c.LogY)
 	return p, nil
+}
+
+// Palette is the colour-blind-safe Okabe-Ito palette (yellow left out: too
+// light on white), in the order charts use it.
+var Palette = []color.Color{
+	color.RGBA{0x00, 0x72, 0xB2, 0xff}, // blue
+	color.RGBA{0xD5, 0x5E, 0x00, 0xff}, // vermillion
+	color.RGBA{0x00, 0x9E, 0x73, 0xff}, // bluish green
+	color.RGBA{0xCC, 0x79, 0xA7, 0xff}, // reddish purple
+	color.RGBA{0xE6, 0x9F, 0x00, 0xff}, // orange
+	color.RGBA{0x56, 0xB4, 0xE9, 0xff}, // sky blue
+	color.RGBA{0x00, 0x00, 0x00, 0xff}, // black
+}
+
+// dashes are the patterns of series drawn over others and of reference
+// lines, so that a line hidden under another still shows.
+var dashes = [][]vg.Length{
+	{vg.Points(6), vg.Points(3)},
+	{vg.Points(2), vg.Points(2)},
+	{vg.Points(8), vg.Points(3), vg.Points(2), vg.Points(3)},
+	{vg.Points(4), vg.Points(4)},
+}
+
+// dashOverlaps gives a dash pattern to every series that runs within 1.5% of
+// the axis ranges of an earlier one at all its points (same x values), so
+// that overplotted series all show.
+func (c *Chart) dashOverlaps(lines []*plotter.Line, drawn []plotter.XYs, all plotter.XYs) {
+	x0, x1, y0, y1 := bounds(all)
+	tx, ty := transform(c.LogX), transform(c.LogY)
+	sx, sy := math.Max(tx(x1)-tx(x0), 1e-300), math.Max(ty(y1)-ty(y0), 1e-300)
+	k := 0
+	group := make([]int, len(lines)) // series j lies on series group[j]
+	for j := range group {
+		group[j] = j
+	}
+	for j := 1; j < len(drawn) && j < len(lines); j++ {
+		for i := 0; i < j; i++ {
+			a, b := drawn[i], drawn[j]
+			if len(a) != len(b) {
+				continue
+			}
+			close := true
+			for q := range a {
+				if math.Abs(tx(a[q].X)-tx(b[q].X)) > 0.015*sx || math.Abs(ty(a[q].Y)-ty(b[q].Y)) > 0.015*sy {
+					close = false
+					break
+				}
+			}
+			if close {
+				lines[j].Dashes = dashes[k%len(dashes)]
+				group[j] = group[i]
+				k++
+				break
+			}
+		}
+	}
+	widenOverlaps(lines, group)
+}
+
+// widen the series of each overlapping group from the top down, so that the
+// ones underneath show around the dashed ones drawn over them.
+func widenOverlaps(lines []*plotter.Line, group []int) {
+	above := make([]int, len(lines))
+	for j := len(lines) - 1; j >= 0; j-- {
+		for i := j + 1; i < len(lines); i++ {
+			if group[i] == group[j] {
+				above[j]++
+			}
+		}
+		lines[j].Width += vg.Points(1.1 * float64(min(above[j], 3)))
+	}
+}
+
+func transform(log bool) func(float64) float64 {
+	if log {
+		return math.Log10
+	}
+	return func(v float64) float64 { return v }
+}
+
+func bounds(pts plotter.XYs) (x0, x1, y0, y1 float64) {
+	x0, y0 = math.Inf(1), math.Inf(1)
+	x1, y1 = math.Inf(-1), math.Inf(-1)
+	for _, q := range pts {
+		x0, x1 = math.Min(x0, q.X), math.Max(x1, q.X)
+		y0, y1 = math.Min(y0, q.Y), math.Max(y1, q.Y)
+	}
+	return x0, x1, y0, y1
+}
+
+// pad widens [lo, hi] by 5% on each side (in log10 on a log axis), so that
+// no curve touches the frame; a single value gets a range around it.
+func pad(lo, hi float64, log bool) (float64, float64) {
+	if log {
+		a, b := math.Log10(lo), math.Log10(hi)
+		if b-a < 1e-12 {
+			a, b = a-0.5, b+0.5
+		}
+		m := 0.05 * (b - a)
+		return math.Pow(10, a-m), math.Pow(10, b+m)
+	}
+	if hi-lo < 1e-12*math.Max(math.Abs(lo), math.Abs(hi)) || hi == lo {
+		d := math.Max(math.Abs(lo)*0.1, 1)
+		return lo - d, hi + d
+	}
+	m := 0.05 * (hi - lo)
+	return lo - m, hi + m
+}
+
+// lightGrid is a thin light-gray grid.
+func lightGrid() *plotter.Grid {
+	g := plotter.NewGrid()
+	g.Vertical.Color = color.Gray{Y: 225}
+	g.Horizontal.Color = color.Gray{Y: 225}
+	g.Vertical.Width, g.Horizontal.Width = vg.Points(0.5), vg.Points(0.5)
+	return g
+}
+
+var fontOnce sync.Once
+
+// useChartFonts makes gonum/plot draw in Liberation Sans (shipped with
+// gonum/plot, so every machine renders the same).
+func useChartFonts() {
+	fontOnce.Do(func() {
+		plot.DefaultFont = font.Font{Typeface: "Liberation", Variant: "Sans"}
+		plotter.DefaultFont = plot.DefaultFont
+	})
 }
 
 // refLine draws the i-th reference line (dashed, a shade of gray) through
@@ -154,57 +306,14 @@ func refLine(p *plot.Plot, i int, name string, pts plotter.XYs) error {
 	if err != nil {
 		return err
 	}
-	l.Color = color.Gray{Y: uint8(60 + 40*(i%3))}
-	l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	l.Color = color.Gray{Y: uint8(70 + 35*(i%3))}
+	l.Width = vg.Points(1.25)
+	l.Dashes = dashes[(i+1)%len(dashes)]
 	p.Add(l)
 	if name != "" {
 		p.Legend.Add(name, l)
 	}
 	return nil
-}
-
-// legendCorner picks the corner of the plot area with the fewest data
-// points (top right on a tie), so the legend does not hide the curves.
-func (c *Chart) legendCorner(pts plotter.XYs) (top, left bool) {
-	if len(pts) == 0 {
-		return true, false
-	}
-	tr := func(v float64, log bool) float64 {
-		if log {
-			return math.Log(v)
-		}
-		return v
-	}
-	x0, x1 := math.Inf(1), math.Inf(-1)
-	y0, y1 := math.Inf(1), math.Inf(-1)
-	for _, q := range pts {
-		x, y := tr(q.X, c.LogX), tr(q.Y, c.LogY)
-		x0, x1 = math.Min(x0, x), math.Max(x1, x)
-		y0, y1 = math.Min(y0, y), math.Max(y1, y)
-	}
-	// The legend box spans about 35% of the width and 30% of the height.
-	var count [2][2]int // [top][left]
-	for _, q := range pts {
-		fx := (tr(q.X, c.LogX) - x0) / math.Max(x1-x0, 1e-300)
-		fy := (tr(q.Y, c.LogY) - y0) / math.Max(y1-y0, 1e-300)
-		for t := 0; t < 2; t++ {
-			for l := 0; l < 2; l++ {
-				inX := (l == 1 && fx <= 0.35) || (l == 0 && fx >= 0.65)
-				inY := (t == 1 && fy >= 0.7) || (t == 0 && fy <= 0.3)
-				if inX && inY {
-					count[t][l]++
-				}
-			}
-		}
-	}
-	best := count[1][0]
-	top, left = true, false
-	for _, cand := range [][2]int{{1, 1}, {0, 0}, {0, 1}} {
-		if n := count[cand[0]][cand[1]]; n < best {
-			best, top, left = n, cand[0] == 1, cand[1] == 1
-		}
-	}
-	return top, left
 }
 
 func (c *Chart) size() (vg.Length, vg.Length) {
@@ -218,17 +327,103 @@ func (c *Chart) size() (vg.Length, vg.Length) {
 	return w, h
 }
 
-// Encode renders the chart as "png" or "svg".
+// Scale is the resolution of chart PNGs relative to their display size
+// (2: sharp on high-density screens); Show displays them at 1x.
+const Scale = 2
+
+// Encode renders the chart as "png" (at Scale times 96 dpi) or "svg", with
+// the legend outside the axes: at the right when it is narrow, else below.
 func (c *Chart) Encode(format string) ([]byte, error) {
 	p, err := c.Plot()
 	if err != nil {
 		return nil, err
 	}
 	w, h := c.size()
-	return EncodePlot(p, w, h, format)
+	leg := p.Legend
+	p.Legend = plot.NewLegend() // drawn outside the axes below
+	leg.Top, leg.Left = true, true
+	leg.Padding = vg.Points(3)
+	leg.ThumbnailWidth = vg.Points(28)
+	leg.TextStyle.Font.Size = vg.Points(10)
+	var legW, legH vg.Length
+	n := 0
+	for _, name := range legendNames(c) {
+		legW = max(legW, leg.TextStyle.Width(name))
+		n++
+	}
+	right := true
+	if n > 0 {
+		legW += leg.ThumbnailWidth + 3*leg.Padding
+		legH = vg.Length(n)*(leg.TextStyle.Height("Xg")+leg.Padding) + leg.Padding
+		if legW > 0.3*w || p.Title.TextStyle.Width(p.Title.Text) > w-legW { // a long title needs the full width
+			right = false
+			h += legH + vg.Points(6)
+		}
+	}
+	var cv vg.CanvasWriterTo
+	switch format {
+	case "png":
+		cv = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96*Scale))}
+	case "svg":
+		cv = vgsvg.New(w, h)
+	default:
+		return nil, fmt.Errorf("show: chart format %q: want png or svg", format)
+	}
+	dc := draw.New(cv)
+	plotC := dc
+	switch {
+	case n == 0:
+	case right:
+		plotC = draw.Crop(dc, 0, -legW, 0, 0)
+		leg.Draw(draw.Crop(dc, w-legW, 0, vg.Points(24), -vg.Points(24)))
+	default:
+		plotC = draw.Crop(dc, 0, 0, legH+vg.Points(6), 0)
+		legC := draw.Crop(dc, vg.Points(40), 0, 0, 0)
+		legC.Max.Y = legC.Min.Y + legH
+		leg.Draw(legC)
+	}
+	// The y label is drawn here, centred on the axis: gonum/plot v0.17
+	// centres it at the linear midpoint of the range, which on a log axis
+	// sits near the top and shrinks the plot.
+	if ylab := p.Y.Label.Text; ylab != "" {
+		sty := p.Y.Label.TextStyle
+		p.Y.Label.Text = ""
+		rot := sty
+		rot.Rotation += math.Pi / 2
+		x := plotC.Min.X + sty.Height(ylab) - sty.FontExtents().Descent // the rotated text ends at x
+		plotC.FillText(rot, vg.Point{X: x, Y: plotC.Center().Y}, ylab)
+		plotC = draw.Crop(plotC, sty.Height(ylab)+p.Y.Label.Padding+vg.Points(6), 0, 0, 0)
+	}
+	p.Draw(plotC)
+	var buf bytes.Buffer
+	if _, err := cv.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
-// PNG renders the chart as PNG.
+// legendNames lists the legend entries Plot makes.
+func legendNames(c *Chart) []string {
+	var names []string
+	for _, s := range c.Series {
+		if s.Name != "" && len(s.X) > 0 && len(s.Y) > 0 {
+			names = append(names, s.Name)
+		}
+	}
+	for _, v := range c.VLines {
+		if v.Name != "" {
+			names = append(names, v.Name)
+		}
+	}
+	for _, h := range c.HLines {
+		if h.Name != "" {
+			names = append(names, h.Name)
+		}
+	}
+	return names
+}
+
+// PNG renders the chart as PNG (Scale times its display resolution).
 func (c *Chart) PNG() ([]byte, error) { return c.Encode("png") }
 
 // SVG renders the chart as SVG.
@@ -247,6 +442,41 @@ func EncodePlot(p *plot.Plot, w, h vg.Length, format string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// displayWidth is the width in CSS pixels at which a chart PNG of pixel
+// width px is shown.
+func displayWidth(png []byte) (w, h int) {
+	cfg, err := pngConfig(png)
+	if err != nil {
+		return 0, 0
+	}
+	return cfg.Width / Scale, cfg.Height / Scale
+}
+
+// chartImgTag is an <img> of a chart PNG at its display size.
+func chartImgTag(png []byte, alt string) string {
+	w, _ := displayWidth(png)
+	return strings.Replace(imgTag(png, alt), "<img ", fmt.Sprintf(`<img width="%d" `, w), 1)
+}
+
+// showChartPNG displays a chart PNG as image/png with its display size in
+// the output's metadata (Jupyter scales it to 1x).
+func showChartPNG(png []byte) {
+	w, h := displayWidth(png)
+	if s, ok := rich.(interface{ pngSized([]byte, int, int) }); ok && w > 0 {
+		s.pngSized(png, w, h)
+		return
+	}
+	rich.png(png)
+}
+
+func (gonbSender) pngSized(png []byte, w, h int) {
+	gonbui.SendData(&protocol.DisplayData{
+		Data:     map[protocol.MIMEType]any{protocol.MIMEImagePNG: png},
+		Metadata: map[string]any{string(protocol.MIMEImagePNG): map[string]int{"width": w, "height": h}}, // a type GoNB registers with gob
+	})
+	gonbui.Sync()
+}
+
 // Show displays the chart as a PNG (outside a notebook: a text summary of
 // each series).
 func (c *Chart) Show() error {
@@ -258,7 +488,7 @@ func (c *Chart) Show() error {
 	if err != nil {
 		return err
 	}
-	rich.png(b)
+	showChartPNG(b)
 	return nil
 }
 

@@ -66,7 +66,7 @@ func (l *Live) drawLocked() {
 		rich.updateHTML(l.id, "<pre>chart error: "+html.EscapeString(err.Error())+"</pre>")
 		return
 	}
-	rich.updateHTML(l.id, imgTag(b, l.Chart.Title))
+	rich.updateHTML(l.id, chartImgTag(b, l.Chart.Title))
 }
 
 // Finish draws the final chart (kept in the saved notebook) and, outside a

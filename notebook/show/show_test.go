@@ -184,9 +184,25 @@ func TestVerdicts(t *testing.T) {
 	old := exit
 	exit = func(c int) { code = c }
 	defer func() { exit = old }()
+	t.Setenv("REPDYN_STRICT", "1")
 	v.Assert()
 	if code != 1 {
-		t.Fatalf("Assert exit code %d", code)
+		t.Fatalf("REPDYN_STRICT=1: Assert exit code %d", code)
+	}
+	// Exploration mode: the cell goes on, the failed row is red with a hint.
+	code = -1
+	t.Setenv("REPDYN_STRICT", "")
+	v.Hint("lower the value")
+	v.Assert()
+	if code != -1 {
+		t.Fatalf("exploration mode: Assert exited with %d", code)
+	}
+	h := v.HTML()
+	if !strings.Contains(h, `<tr style="background:#fde2e1`) || !strings.Contains(h, "hint: lower the value") || strings.Count(h, "#fde2e1") != 1 {
+		t.Fatalf("failed row not red with its hint: %s", h)
+	}
+	if !strings.Contains(v.Text(), "hint: lower the value") || !strings.Contains(NewVerdicts("x").Add("y", 2, "<=", 1).Text(), "hint: needs y <= 1") {
+		t.Fatalf("text table without hints: %s", v.Text())
 	}
 	if NewVerdicts("empty").Passed() {
 		t.Fatal("no checks must not pass")

@@ -23,6 +23,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"repdyn/lib/marker"
 )
 
 func init() {
@@ -41,9 +43,9 @@ var claimTitles = []struct{ ID, Title string }{
 }
 
 const (
-	claimMarker   = "REPDYN-CLAIM"
-	verdictPass   = "REPDYN-VERDICT PASS"
-	verdictFail   = "REPDYN-VERDICT FAIL"
+	claimMarker   = marker.Claim
+	verdictPass   = marker.VerdictPass
+	verdictFail   = marker.VerdictFail
 	statusPass    = "reproduced"
 	statusFail    = "failed"
 	statusNotRun  = "not run"
@@ -167,24 +169,16 @@ func parseClaimOutput(cc *claimCell, stdout string, errs []string, ran bool) {
 			verdictLine = line
 		}
 	}
-	if claimLine != "" {
-		parts := strings.Split(claimLine, " | ")
-		head := strings.Fields(parts[0]) // REPDYN-CLAIM C3 PASS
-		if len(head) >= 3 && head[2] == "PASS" {
+	if c, ok := marker.ParseClaim(claimLine); ok {
+		cc.Status = statusFail
+		if c.Pass {
 			cc.Status = statusPass
-		} else {
+		}
+		if c.ID != cc.Claim {
+			cc.Reason = fmt.Sprintf("cell metadata says %s, its output %s", cc.Claim, c.ID)
 			cc.Status = statusFail
 		}
-		if len(head) >= 2 && head[1] != cc.Claim {
-			cc.Reason = fmt.Sprintf("cell metadata says %s, its output %s", cc.Claim, head[1])
-			cc.Status = statusFail
-		}
-		if len(parts) > 1 {
-			cc.Title = parts[1]
-		}
-		if len(parts) > 2 {
-			cc.Numbers = parts[2:]
-		}
+		cc.Title, cc.Numbers = c.Title, c.Checks
 	} else if verdictLine != "" {
 		// A claim cell that printed only the verdict marker.
 		if strings.HasPrefix(verdictLine, verdictPass) {
