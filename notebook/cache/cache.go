@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"repdyn/lib/data"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,16 +41,20 @@ type Cache struct {
 	Dir string
 }
 
-// DefaultDir is $REPDYN_CACHE, else os.UserCacheDir()/repdyn, else
-// $TMPDIR/repdyn-cache.
+// DefaultDir is $REPDYN_CACHE, else the per-user cache folder
+// (data.UserCacheDir: $XDG_CACHE_HOME or ~/.cache, the home from the user
+// database when HOME is unset)/repdyn. It is "" when there is no per-user
+// folder: a Cache with no folder refuses every read and write with a message
+// asking for REPDYN_CACHE, never falling back to the shared, world-writable
+// temporary directory.
 func DefaultDir() string {
 	if d := os.Getenv("REPDYN_CACHE"); d != "" {
 		return d
 	}
-	if d, err := os.UserCacheDir(); err == nil {
+	if d, err := data.UserCacheDir(); err == nil {
 		return filepath.Join(d, "repdyn")
 	}
-	return filepath.Join(os.TempDir(), "repdyn-cache")
+	return ""
 }
 
 // Default returns the cache in DefaultDir.
@@ -60,7 +65,9 @@ func Default() *Cache { return Open(DefaultDir()) }
 // mid-write (kill -9) left behind: those of processes that no longer run,
 // and any older than an hour.
 func Open(dir string) *Cache {
-	sweepOnce(dir)
+	if dir != "" {
+		sweepOnce(dir)
+	}
 	return &Cache{Dir: dir}
 }
 
@@ -107,6 +114,9 @@ func KeyFor(namespace string, config any, seed int64, data string) Key {
 }
 
 func (c *Cache) path(k Key) (string, error) {
+	if c.Dir == "" {
+		return "", errors.New("cache: no cache folder (no home directory for this user): set REPDYN_CACHE")
+	}
 	s := string(k)
 	ns, sum, found := strings.Cut(s, "/")
 	if !found {

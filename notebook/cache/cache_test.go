@@ -154,3 +154,17 @@ func TestSourceVersion(t *testing.T) {
 		t.Fatal("an edit did not change the version")
 	}
 }
+
+// TestNoFolderRefuses: a cache with no folder (no home directory and no
+// REPDYN_CACHE) refuses to read or write instead of using the current or the
+// shared temporary directory.
+func TestNoFolderRefuses(t *testing.T) {
+	c := Open("")
+	err := c.Put(Key("abcdef0123456789"), []byte("x"))
+	if err == nil || !strings.Contains(err.Error(), "REPDYN_CACHE") {
+		t.Fatalf("Put with no folder: %v, want an error asking for REPDYN_CACHE", err)
+	}
+	if _, _, err := c.Get(Key("abcdef0123456789")); err == nil {
+		t.Fatal("Get with no folder succeeded")
+	}
+}
