@@ -7,6 +7,8 @@ require (
 	gonum.org/v1/plot v0.17.0
 )
 
+require golang.org/x/sys v0.50.0 // indirect
+
 require (
 	codeberg.org/go-fonts/liberation v0.5.0 // indirect
 	codeberg.org/go-latex/latex v0.2.0 // indirect
@@ -22,4 +24,7 @@ require (
 	golang.org/x/text v0.28.0 // indirect
 	gonum.org/v1/gonum v0.17.0 // indirect
 	k8s.io/klog/v2 v2.130.1 // indirect
+	repdyn v0.0.0
 )
+
+replace repdyn => ../
