@@ -121,6 +121,14 @@ PY
     echo "--- notebook server log (tail)"; tail -40 "$tmp/server.log"
     exit 1
   fi
+  step "browser: a student's pass through a released assignment ($(elapsed))"
+  mkdir -p "$tmp/nb/student"
+  "$py" kernel/tests/course_release.py generate notebooks/course/source/c3-pl-rate/c3-pl-rate.ipynb "$tmp/nb/student/c3-pl-rate.ipynb"
+  if ! (cd kernel/browser-test && node student.mjs --url "http://127.0.0.1:$port" --token "$token" \
+      --notebook student/c3-pl-rate.ipynb --out "$out"); then
+    echo "--- notebook server log (tail)"; tail -40 "$tmp/server.log"
+    exit 1
+  fi
 fi
 
 step "timings"
