@@ -13,7 +13,10 @@
 #     (no error or stderr output; verdict cells print the PASS marker);
 #  3. kernel/tests/test_protocol.py: Jupyter protocol tests with
 #     python3-jupyter-kernel-test, interrupt/resume, and the timing targets;
-#  4. kernel/browser-test: the classic Notebook server + Chromium via
+#  4. kernel/tests/test_course.py: every graded assignment of notebooks/course
+#     released and autograded by nbgrader's rules (solution = full points,
+#     released stub = 0 and runs around the stubs, delimiters in place);
+#  5. kernel/browser-test: the classic Notebook server + Chromium via
 #     playwright-core runs notebooks as a user would (Run All) and checks that
 #     charts and progress bars rendered and every verdict passed
 #     (REPDYN_BROWSER_NOTEBOOKS: a comma list; default 00, 03, 04 and 07);
@@ -86,6 +89,10 @@ step "notebooks: nbconvert --execute of notebooks/*.ipynb ($(elapsed))"
 step "Jupyter protocol tests (jupyter_kernel_test), interrupt/resume, timings ($(elapsed))"
 (cd kernel/tests && JUPYTER_PATH="$jpath" REPDYN_CACHE="$tmp/cache-protocol" "$py" -m unittest -v test_protocol 2>&1 | grep -v '^[IWE][0-9]\{4\} .*\(Error message\|Logging to\)') || exit 1
 
+step "course: release and autograde every assignment by nbgrader's rules ($(elapsed))"
+(cd kernel/tests && JUPYTER_PATH="$jpath" REPDYN_CACHE="$tmp/cache-course" "$py" -m unittest -v test_course 2>&1 \
+  | grep -v '^[IWE][0-9]\{4\} .*\(Error message\|Logging to\)') || exit 1
+
 if [ "$browser" = 1 ]; then
   step "browser: classic Notebook + Chromium (playwright-core) ($(elapsed))"
   mkdir -p "$tmp/nb"
@@ -113,6 +120,14 @@ PY
       --dir "$tmp/nb" \
       --notebook "${REPDYN_BROWSER_NOTEBOOKS:-00-start-here.ipynb,03-data-architecture-alignment.ipynb,04-sufficiency.ipynb,07-aligned-training.ipynb}" \
       --out "$out" --timeout-s 600); then
+    echo "--- notebook server log (tail)"; tail -40 "$tmp/server.log"
+    exit 1
+  fi
+  step "browser: a student's pass through a released assignment ($(elapsed))"
+  mkdir -p "$tmp/nb/student"
+  "$py" kernel/tests/course_release.py generate notebooks/course/source/c3-pl-rate/c3-pl-rate.ipynb "$tmp/nb/student/c3-pl-rate.ipynb"
+  if ! (cd kernel/browser-test && node student.mjs --url "http://127.0.0.1:$port" --token "$token" \
+      --notebook student/c3-pl-rate.ipynb --out "$out"); then
     echo "--- notebook server log (tail)"; tail -40 "$tmp/server.log"
     exit 1
   fi
