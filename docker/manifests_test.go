@@ -369,17 +369,24 @@ type z2jhValues struct {
 			Limit     string `json:"limit"`
 		} `json:"memory"`
 		Storage struct {
-			Type          string `json:"type"`
-			Capacity      string `json:"capacity"`
-			HomeMountPath string `json:"homeMountPath"`
+			Type              string               `json:"type"`
+			Capacity          string               `json:"capacity"`
+			HomeMountPath     string               `json:"homeMountPath"`
+			ExtraVolumes      []corev1.Volume      `json:"extraVolumes"`
+			ExtraVolumeMounts []corev1.VolumeMount `json:"extraVolumeMounts"`
 		} `json:"storage"`
+		ExtraFiles map[string]struct {
+			MountPath  string `json:"mountPath"`
+			StringData string `json:"stringData"`
+		} `json:"extraFiles"`
 		ExtraEnv       map[string]string `json:"extraEnv"`
 		LifecycleHooks *corev1.Lifecycle `json:"lifecycleHooks"`
 		StartTimeout   int               `json:"startTimeout"`
 		Cmd            string            `json:"cmd"`
 	} `json:"singleuser"`
 	Hub struct {
-		Config map[string]map[string]any `json:"config"`
+		Config      map[string]map[string]any `json:"config"`
+		ExtraConfig map[string]string         `json:"extraConfig"`
 		DB     struct {
 			Type string `json:"type"`
 		} `json:"db"`
