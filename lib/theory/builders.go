@@ -10,7 +10,8 @@ import (
 
 // WidthOneChain builds the bias-free ReLU chain of width 1 and depth L of
 // result R7: x (d_x) -> Linear(d_x, 1) -> [ReLU -> Linear(1, 1)] x (L-1),
-// with d = d_x + L - 1 parameters. Weights are N(0, 1) from seed; with
+// with d = d_x + L - 1 parameters and rank J <= d_x at every depth (exactly
+// d_x while the chain is active on d_x independent inputs). Weights are N(0, 1) from seed; with
 // positive=true their absolute values are taken (the chain is then active on
 // half the inputs instead of dying early).
 func WidthOneChain(dx, depth int, seed uint64, positive bool) *nn.Sequential[float64] {

@@ -17,8 +17,9 @@ import (
 type ResidualSplit struct {
 	Tau        float64
 	ResNorm    float64 // ||r||
-	InCol      float64 // ||P r|| / ||r||
+	InCol      float64 // ||U_r^T r|| / ||r|| = ||P r|| / ||r||, computed directly (not as sqrt(1 - OutCol^2))
 	OutCol     float64 // ||(I - P) r|| / ||r||
+	Floor      float64 // round-off level of InCol and OutCol (RoundoffFloor at this cut-off)
 	GradNorm   float64 // ||J^T r|| (half the gradient of ||r||^2)
 	Loss       float64 // ||r||^2 / n  (squared loss, mean over examples)
 	SigmaMinNZ float64 // smallest singular value above tau * sigma_max
@@ -39,8 +40,12 @@ func SplitResidual(J *Jacobian, y []float64, tau float64) (*ResidualSplit, error
 		r[i] = J.Yhat[i] - y[i]
 	}
 	rn := nrm2(r)
-	out := s.Residual(r, tau)
-	return &ResidualSplit{Tau: tau, ResNorm: rn, OutCol: out, InCol: math.Sqrt(math.Max(0, 1-out*out)),
+	in, out := s.Project(r, tau)
+	var smax float64
+	if len(s.Singular) > 0 {
+		smax = s.Singular[0]
+	}
+	return &ResidualSplit{Tau: tau, ResNorm: rn, OutCol: out, InCol: in, Floor: RoundoffFloor(J.N, smax, s.SmallestKept(tau), false),
 		GradNorm: nrm2(J.TMatVec(r)), Loss: rn * rn / float64(J.Examples), SigmaMinNZ: s.SmallestKept(tau)}, nil
 }
 
@@ -52,7 +57,7 @@ type PL struct {
 	Bound    float64 // 4 sigma_min+^2 L
 	Ratio    float64 // GradSq / Bound (>= 1 when r in Col(J))
 	SigmaMin float64 // sigma_min+ at the cut-off
-	InCol    bool    // r in Col(J) at round-off (the hypothesis)
+	InCol    bool    // r in Col(J) at round-off (OutCol <= the split's Floor: the hypothesis)
 	// Rate is the contraction factor 1 - 2 sigma_min+^2 / beta of one GD
 	// step with step 1/beta (set by SetSmoothness).
 	Rate float64
@@ -65,7 +70,7 @@ func PLRatio(J *Jacobian, y []float64, tau float64) (*PL, error) {
 		return nil, err
 	}
 	L := sp.ResNorm * sp.ResNorm
-	p := &PL{GradSq: 4 * sp.GradNorm * sp.GradNorm, Bound: 4 * sp.SigmaMinNZ * sp.SigmaMinNZ * L, SigmaMin: sp.SigmaMinNZ, InCol: sp.OutCol <= DefaultRoundoff}
+	p := &PL{GradSq: 4 * sp.GradNorm * sp.GradNorm, Bound: 4 * sp.SigmaMinNZ * sp.SigmaMinNZ * L, SigmaMin: sp.SigmaMinNZ, InCol: sp.OutCol <= sp.Floor}
 	p.Ratio = p.GradSq / p.Bound
 	return p, nil
 }

@@ -91,7 +91,7 @@ func TestR7DepthSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range pts {
-		if p.Rank > dx+1 || p.Verdict != "fails" {
+		if p.Rank != dx || p.Verdict != "fails" { // R7: rank J <= d_x, exactly d_x for an active chain
 			t.Errorf("depth %d: d=%d rank %d verdict %s", p.Value, p.D, p.Rank, p.Verdict)
 		}
 		t.Logf("width-1 chain depth %2d: d = %2d, N = %d, rank J = %d, rho = %.3f", p.Value, p.D, p.N, p.Rank, p.Rho)
