@@ -46,6 +46,10 @@ type AlignedConfig struct {
 	// suits theta makes V diverge. c > 0 changes neither the function at
 	// the switch (V = 0) nor the certificate (rank c Phi = rank Phi).
 	FeatureScale float64
+	// NoInputGradient skips the input-gradient path through phi in phase 2:
+	// Backward then returns a nil input gradient (parameter gradients are
+	// unchanged). For training loops that discard input gradients.
+	NoInputGradient bool
 }
 
 // AlignedModel is the augmented model f~ = f + c V phi. It is an nn.Module:
@@ -234,36 +238,82 @@ func (a *AlignedModel[T]) Forward(x *tensor.Tensor[T], mode nn.Mode) (*tensor.Te
 	return a.out, nil
 }
 
+// Backward implements nn.Module: parameter gradients of theta and V, and the
+// input gradient of f~ including the path through phi in phase 2:
+// dx = J_x(f)^T dy + J_x(phi)^T (c V^T dy), by a backward pass through the
+// frozen random map and snapshot (their own, frozen, parameters receive
+// gradients that nothing reads; they are zeroed first). With
+// AlignedConfig.NoInputGradient that second pass is skipped and Backward
+// returns a nil input gradient in phase 2 (never the partial one): lib/train
+// discards input gradients, and RunAligned sets it.
 func (a *AlignedModel[T]) Backward(dy *tensor.Tensor[T]) (*tensor.Tensor[T], error) {
-	if a.Phase2 {
-		dy = dy.Contiguous()
-		if a.dv == nil || !tensor.SameShape(a.dv, dy) {
-			a.dv = tensor.Must(tensor.New[T](dy.Shape()...))
-		}
-		c := T(a.Scale())
-		for i, g := range dy.Data() {
-			a.dv.Data()[i] = c * g
-		}
-		if _, err := a.V.Backward(a.dv); err != nil {
-			return nil, err
-		}
+	if !a.Phase2 {
+		return a.Base.Backward(dy)
 	}
-	return a.Base.Backward(dy)
+	dy = dy.Contiguous()
+	if a.dv == nil || !tensor.SameShape(a.dv, dy) {
+		a.dv = tensor.Must(tensor.New[T](dy.Shape()...))
+	}
+	c := T(a.Scale())
+	for i, g := range dy.Data() {
+		a.dv.Data()[i] = c * g
+	}
+	dphi, err := a.V.Backward(a.dv)
+	if err != nil {
+		return nil, err
+	}
+	dx, err := a.Base.Backward(dy)
+	if err != nil || a.Cfg.NoInputGradient {
+		return nil, err
+	}
+	nn.ZeroGrad(a.RandomMap)
+	nn.ZeroGrad(a.Snapshot)
+	dh, err := a.RandomMap.Backward(dphi)
+	if err != nil {
+		return nil, err
+	}
+	dxp, err := a.Snapshot.Backward(dh)
+	if err != nil {
+		return nil, err
+	}
+	dx, dxp = dx.Contiguous(), dxp.Contiguous()
+	if dx.Numel() != dxp.Numel() {
+		return nil, fmt.Errorf("theory: aligned Backward: input gradients of f (%v) and phi (%v) differ in shape", dx.Shape(), dxp.Shape())
+	}
+	out := tensor.Must(tensor.New[T](dx.Shape()...))
+	od, ad, bd := out.Data(), dx.Data(), dxp.Data()
+	for i := range od {
+		od[i] = ad[i] + bd[i]
+	}
+	return out, nil
 }
 
 // ForwardJVP implements nn.JVPModule (float32 and float64): the base
-// model's forward-mode rule plus, in phase 2, V's (the tangent of V.Weight
-// times phi(x)); the snapshot and random map are frozen (no tangent).
+// model's forward-mode rule plus, in phase 2, that of c V phi(x): the
+// tangent of V.Weight times phi(x), plus V times the tangent of phi along
+// the input tangent dx (the snapshot and random map are frozen: their
+// parameters have no tangent).
 func (a *AlignedModel[T]) ForwardJVP(x, dx *tensor.Tensor[T], mode nn.Mode) (*tensor.Tensor[T], *tensor.Tensor[T], error) {
 	y, dy, err := nn.JVP(a.Base, x, dx, nil, mode)
 	if err != nil || !a.Phase2 {
 		return y, dy, err
 	}
-	phi, err := a.Phi(x)
+	var phi, dphi *tensor.Tensor[T]
+	if dx == nil {
+		phi, err = a.Phi(x)
+	} else {
+		var h, dh *tensor.Tensor[T]
+		if h, dh, err = nn.JVP(a.Snapshot, x, dx, nil, nn.Eval); err == nil {
+			phi, dphi, err = nn.JVP(a.RandomMap, h, dh, nil, nn.Eval)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	v, dv, err := a.V.ForwardJVP(phi.Contiguous(), nil, mode)
+	if dphi != nil {
+		dphi = dphi.Contiguous()
+	}
+	v, dv, err := a.V.ForwardJVP(phi.Contiguous(), dphi, mode)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -481,6 +531,7 @@ func RunAligned[T nn.Float](ctx context.Context, r AlignedRun[T]) (*AlignedResul
 		return nil, err
 	}
 	ac := r.Aligned
+	ac.NoInputGradient = true // lib/train discards the input gradient
 	if len(ac.InputShape) == 0 {
 		ac.InputShape = []int{cfg.Train.C, cfg.Train.H, cfg.Train.W}
 	}

@@ -95,7 +95,9 @@
 // step for step; Switch freezes the snapshot (a deep copy of the first
 // SnapshotLayers layers, eval-mode batch norm) and an optional frozen random
 // nonlinear map (random 3x3 convolution + ReLU for images, random Linear + ReLU
-// for vectors). PhiCertificate checks rank Phi = n. RunAligned runs the base
+// for vectors). Backward and ForwardJVP include the input path through phi
+// (NoInputGradient skips it; Backward then returns a nil input gradient).
+// PhiCertificate checks rank Phi = n (with its conditioning). RunAligned runs the base
 // and aligned runs with lib/train under identical budgets and records both
 // results and the certificate. NTKTracker (Callback) measures kernel
 // distance, top eigenvalues, rank and rho on a probe subset at steps 1, 2, 4,
