@@ -358,62 +358,61 @@ func cloneLayers[T nn.Float](base nn.Module[T], layers []nn.Module[T]) (nn.Modul
 	return nn.NewSequential[T]("snapshot", out...), nil
 }
 
-func cloneLayer[T nn.Float](l nn.Module[T]) (nn.Module[T], error) {
+func cloneLayer[T nn.Float](l nn.Module[T]) (nn.Module[T], error) { return convertLayer[T, T](l) }
+
+// convertLayer deep-copies a layer into element type S (same structure,
+// parameters and buffers converted).
+func convertLayer[S, T nn.Float](l nn.Module[T]) (nn.Module[S], error) {
+	var c nn.Module[S]
 	switch s := l.(type) {
 	case *nn.Linear[T]:
-		c := nn.NewLinear[T](s.Name(), s.In, s.Out, s.Bias != nil)
-		copyParams(c, s)
-		return c, nil
+		c = nn.NewLinear[S](s.Name(), s.In, s.Out, s.Bias != nil)
 	case *nn.Conv2d[T]:
-		c := nn.NewConv2d[T](s.Name(), s.In, s.Out, s.K, s.Stride, s.Pad, s.Bias != nil)
-		c.Dil = s.Dil
-		copyParams(c, s)
-		return c, nil
+		cv := nn.NewConv2d[S](s.Name(), s.In, s.Out, s.K, s.Stride, s.Pad, s.Bias != nil)
+		cv.Dil = s.Dil
+		c = cv
 	case *nn.BatchNorm[T]:
-		c := nn.NewBatchNorm2d[T](s.Name(), s.C)
+		b := nn.NewBatchNorm2d[S](s.Name(), s.C)
 		if _, err := s.OutShape([]int{2, s.C}); err == nil {
-			c = nn.NewBatchNorm1d[T](s.Name(), s.C)
+			b = nn.NewBatchNorm1d[S](s.Name(), s.C)
 		}
-		c.Eps = s.Eps
-		copyParams(c, s)
-		copy(c.RunningMean.Data, s.RunningMean.Data)
-		copy(c.RunningVar.Data, s.RunningVar.Data)
-		return c, nil
+		b.Eps = s.Eps
+		c = b
 	case *nn.Activation[T]:
-		return nn.NewActivation[T](s.Name(), s.Kind, s.Slope), nil
+		return nn.NewActivation[S](s.Name(), s.Kind, s.Slope), nil
 	case *nn.Flatten[T]:
-		return nn.NewFlatten[T](s.Name()), nil
+		return nn.NewFlatten[S](s.Name()), nil
 	case *nn.GlobalAvgPool[T]:
-		return nn.NewGlobalAvgPool[T](s.Name()), nil
+		return nn.NewGlobalAvgPool[S](s.Name()), nil
 	case *nn.Pool2d[T]:
 		if s.Max {
-			return nn.NewMaxPool2d[T](s.Name(), s.K, s.Stride, s.Pad), nil
+			return nn.NewMaxPool2d[S](s.Name(), s.K, s.Stride, s.Pad), nil
 		}
-		return nn.NewAvgPool2d[T](s.Name(), s.K, s.Stride, s.Pad), nil
+		return nn.NewAvgPool2d[S](s.Name(), s.K, s.Stride, s.Pad), nil
 	case *nn.BasicBlock[T]:
-		c := nn.NewBasicBlock[T](s.Name(), s.Conv1.In, s.Conv1.Out, s.Conv1.Stride)
-		return c, copyState[T](c, s)
+		c = nn.NewBasicBlock[S](s.Name(), s.Conv1.In, s.Conv1.Out, s.Conv1.Stride)
 	case *nn.PreActBlock[T]:
-		c := nn.NewPreActBlock[T](s.Name(), s.Conv1.In, s.Conv1.Out, s.Conv1.Stride, s.Shortcut != nil && len(s.Shortcut.Layers) > 1)
-		return c, copyState[T](c, s)
+		c = nn.NewPreActBlock[S](s.Name(), s.Conv1.In, s.Conv1.Out, s.Conv1.Stride, s.Shortcut != nil && len(s.Shortcut.Layers) > 1)
 	case *nn.Dropout[T]:
-		return nn.NewDropout[T](s.Name(), s.P, s.Seed), nil
+		return nn.NewDropout[S](s.Name(), s.P, s.Seed), nil
 	case *nn.Sequential[T]:
-		var ls []nn.Module[T]
-		for _, c := range s.Layers {
-			cc, err := cloneLayer(c)
+		var ls []nn.Module[S]
+		for _, ch := range s.Layers {
+			cc, err := convertLayer[S, T](ch)
 			if err != nil {
 				return nil, err
 			}
 			ls = append(ls, cc)
 		}
-		return nn.NewSequential[T](s.Name(), ls...), nil
+		return nn.NewSequential[S](s.Name(), ls...), nil
+	default:
+		return nil, fmt.Errorf("theory: cannot copy layer %q of type %T (use a *models.Model base)", l.Name(), l)
 	}
-	return nil, fmt.Errorf("theory: cannot snapshot layer %q of type %T (use a *models.Model base)", l.Name(), l)
+	return c, copyState[S, T](c, l)
 }
 
-// copyState copies parameters and buffers in order, checking shapes.
-func copyState[T nn.Float](dst, src nn.Module[T]) error {
+// copyState copies parameters and buffers in order, checking sizes.
+func copyState[S, T nn.Float](dst nn.Module[S], src nn.Module[T]) error {
 	dp, sp := dst.Params(), src.Params()
 	db, sb := dst.Buffers(), src.Buffers()
 	if len(dp) != len(sp) || len(db) != len(sb) {
@@ -423,22 +422,63 @@ func copyState[T nn.Float](dst, src nn.Module[T]) error {
 		if len(p.Data) != len(sp[i].Data) {
 			return fmt.Errorf("theory: clone of %q: parameter %q differs", src.Name(), p.Name)
 		}
-		copy(p.Data, sp[i].Data)
+		for j, v := range sp[i].Data {
+			p.Data[j] = S(v)
+		}
 	}
 	for i, b := range db {
 		if len(b.Data) != len(sb[i].Data) {
 			return fmt.Errorf("theory: clone of %q: buffer %q differs", src.Name(), b.Name)
 		}
-		copy(b.Data, sb[i].Data)
+		for j, v := range sb[i].Data {
+			b.Data[j] = S(v)
+		}
 	}
 	return nil
 }
 
-func copyParams[T nn.Float](dst, src nn.Module[T]) {
-	sp := src.Params()
-	for i, p := range dst.Params() {
-		copy(p.Data, sp[i].Data)
+// ConvertAligned returns a copy of a with element type S: the base model
+// (a *models.Model, or a Sequential of plain layers), V, and in phase 2 the
+// frozen snapshot and random map, converted (e.g. a float32 aligned run
+// followed in float64 by the NTK tracker).
+func ConvertAligned[S, T nn.Float](a *AlignedModel[T]) (*AlignedModel[S], error) {
+	base, err := convertModel[S, T](a.Base)
+	if err != nil {
+		return nil, err
 	}
+	c := &AlignedModel[S]{Base: base, Cfg: a.Cfg, Phase2: a.Phase2, p: a.p}
+	c.V = nn.NewLinear[S](a.V.Name(), a.V.In, a.V.Out, false)
+	if err := copyState[S, T](c.V, a.V); err != nil {
+		return nil, err
+	}
+	if a.Phase2 {
+		if c.Snapshot, err = convertLayer[S, T](a.Snapshot); err != nil {
+			return nil, err
+		}
+		if c.RandomMap, err = convertLayer[S, T](a.RandomMap); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// convertModel converts a *models.Model (by models.Convert), an
+// *AlignedModel, or a tree of plain layers.
+func convertModel[S, T nn.Float](m nn.Module[T]) (nn.Module[S], error) {
+	switch s := m.(type) {
+	case *models.Model[T]:
+		if c, err := models.Convert[S, T](s); err == nil {
+			return c, nil
+		}
+		seq, err := convertLayer[S, T](s.Sequential)
+		if err != nil {
+			return nil, err
+		}
+		return &models.Model[S]{Sequential: seq.(*nn.Sequential[S]), Arch: s.Arch, Config: s.Config}, nil
+	case *AlignedModel[T]:
+		return ConvertAligned[S, T](s)
+	}
+	return convertLayer[S, T](m)
 }
 
 // PhiCertificate checks rank Phi = n on the given inputs (all of them: the

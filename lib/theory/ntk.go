@@ -249,6 +249,12 @@ func KernelDistance(k0, kt *NTK) float64 {
 		num += d * d
 		den += a * a
 	}
+	if den == 0 {
+		if num == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
 	return math.Sqrt(num / den)
 }
 
