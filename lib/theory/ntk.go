@@ -43,7 +43,7 @@ type NTKOptions struct {
 
 // ComputeNTK computes K = J J^T blockwise: it plans memory (printed to
 // opt.Log, returned in NTK.Plan), then builds J whole or in chunks of
-// parameter columns, accumulating K by GEMM.
+// parameter columns, accumulating K by symmetric rank-k updates (Dsyrk).
 func ComputeNTK(m nn.Module[float64], x *tensor.Tensor[float64], opt NTKOptions) (*NTK, error) {
 	ps := opt.params(m)
 	_, d := columnGroups(ps)
@@ -99,21 +99,23 @@ func KernelOf(j *Jacobian) *NTK {
 // (counted in the memory plan).
 const GemmChunk = 2048
 
-// gramAccumulate adds A A^T to the n x n matrix k, A row-major n x w, in
-// column chunks of GemmChunk (bounded workspace).
+// gramAccumulate adds A A^T to the LOWER triangle of the n x n matrix k, A
+// row-major n x w, by symmetric rank-k updates (Dsyrk: half the flops of
+// the full product) in column chunks of GemmChunk (bounded workspace); call
+// symmetrize after the last update.
 func gramAccumulate(k, a []float64, n, w int) {
 	impl := blas64.Implementation()
 	for c0 := 0; c0 < w; c0 += GemmChunk {
 		c := min(GemmChunk, w-c0)
-		impl.Dgemm(blas.NoTrans, blas.Trans, n, n, c, 1, a[c0:], w, a[c0:], w, 1, k, n)
+		impl.Dsyrk(blas.Lower, blas.NoTrans, n, c, 1, a[c0:], w, 1, k, n)
 	}
 }
 
+// symmetrize copies the lower triangle of k onto the upper one.
 func symmetrize(k []float64, n int) {
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
-			v := 0.5 * (k[i*n+j] + k[j*n+i])
-			k[i*n+j], k[j*n+i] = v, v
+			k[i*n+j] = k[j*n+i]
 		}
 	}
 }
