@@ -49,7 +49,7 @@ func PlanNTK(N, D int, budget int64) *MemPlan {
 	// a row buffer per worker, the GEMM packing workspace and the overhead
 	row := 8*int64(D)*workers + 2*8*int64(N)*GemmChunk + p.Overhead
 	full := Strategy{Name: "explicit", PeakBytes: p.JBytes + p.KBytes + row, Passes: 1, ChunkCols: D,
-		Describing: "build all of J (N backward passes), then K = J J^T by one GEMM"}
+		Describing: "build all of J (N backward passes), then K = J J^T by symmetric rank-k updates"}
 	full.Feasible = full.PeakBytes <= budget
 	p.Strategies = append(p.Strategies, full)
 	// Column chunks: keep N x c of J, K += J_c J_c^T, repeat the passes.
