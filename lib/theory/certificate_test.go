@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"repdyn/lib/models"
 	"repdyn/lib/nn"
 )
 
@@ -68,7 +69,7 @@ func TestPhiCertificateConditioning(t *testing.T) {
 func TestCheckConditioning(t *testing.T) {
 	x := randInput(8, 10, 3)
 	y := OneHot([]int{0, 1, 2, 0, 1, 2, 0, 1, 2, 0}, 3, 1)
-	m := MLP(3, []int{16, 12}, 3, nn.ActReLU, true, 2)
+	m := models.SmallMLP(3, []int{16, 12}, 3, nn.ActReLU, true, 2)
 	rep, J, err := AnalyzeDAA(m, x, y, JacobianOptions{}, DAAOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -5,8 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"gonum.org/v1/gonum/mat"
-
+	"repdyn/lib/linalg"
 	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
@@ -53,79 +52,6 @@ func RoundoffFloor(N int, sigmaMax, sigmaMinKept float64, fromK bool) float64 {
 		k *= k
 	}
 	return base * k
-}
-
-// Subspace is an orthonormal basis of the numerical column space of a matrix
-// at a cut-off, from its thin SVD A = U S V^T.
-type Subspace struct {
-	Rows     int
-	Singular []float64  // all singular values, descending
-	U        *mat.Dense // Rows x min(Rows, Cols) left singular vectors
-}
-
-// SVDOf factorizes a row-major rows x cols matrix.
-func SVDOf(a []float64, rows, cols int) (*Subspace, error) {
-	if rows == 0 || cols == 0 {
-		return &Subspace{Rows: rows, U: mat.NewDense(max(rows, 1), 1, nil)}, nil
-	}
-	var svd mat.SVD
-	if !svd.Factorize(mat.NewDense(rows, cols, a), mat.SVDThinU) {
-		return nil, fmt.Errorf("theory: SVD of %d x %d did not converge", rows, cols)
-	}
-	var u mat.Dense
-	svd.UTo(&u)
-	return &Subspace{Rows: rows, Singular: svd.Values(nil), U: &u}, nil
-}
-
-// Rank is the number of singular values above tau * sigma_max.
-func (s *Subspace) Rank(tau float64) int {
-	r := 0
-	for _, v := range s.Singular {
-		if len(s.Singular) > 0 && v > tau*s.Singular[0] {
-			r++
-		}
-	}
-	return r
-}
-
-// Project returns ||U_r^T y|| / ||y|| and ||(I - U_r U_r^T) y|| / ||y||
-// with r = Rank(tau), each computed directly (the in-column part from the
-// coefficients U_r^T y, the out-of-column part from the explicit residual),
-// so neither is obtained by cancellation from the other.
-func (s *Subspace) Project(y []float64, tau float64) (in, out float64) {
-	r := s.Rank(tau)
-	res := append([]float64(nil), y...)
-	var cc float64
-	for k := 0; k < r; k++ {
-		var c float64
-		for i := 0; i < s.Rows; i++ {
-			c += s.U.At(i, k) * y[i]
-		}
-		cc += c * c
-		for i := 0; i < s.Rows; i++ {
-			res[i] -= c * s.U.At(i, k)
-		}
-	}
-	ny := nrm2(y)
-	if ny == 0 {
-		return 0, 0
-	}
-	return math.Sqrt(cc) / ny, nrm2(res) / ny
-}
-
-// Residual is ||(I - U_r U_r^T) y|| / ||y|| with r = Rank(tau).
-func (s *Subspace) Residual(y []float64, tau float64) float64 {
-	_, out := s.Project(y, tau)
-	return out
-}
-
-// SmallestKept is the smallest singular value above tau * sigma_max.
-func (s *Subspace) SmallestKept(tau float64) float64 {
-	r := s.Rank(tau)
-	if r == 0 {
-		return 0
-	}
-	return s.Singular[r-1]
 }
 
 // TauResult is the DAA check at one cut-off.
@@ -282,7 +208,7 @@ func (r *DAAReport) verdict() {
 
 // tauRow evaluates one cut-off: the kept directions are those above
 // tauEff * sigma_max.
-func tauRow(s *Subspace, tau, tauEff float64, y, yhat []float64, fromK bool) TauResult {
+func tauRow(s *linalg.Subspace, tau, tauEff float64, y, yhat []float64, fromK bool) TauResult {
 	tr := TauResult{Tau: tau, Rank: s.Rank(tauEff), Rho: s.Residual(y, tauEff), SmallestKept: s.SmallestKept(tauEff)}
 	var smax float64
 	if len(s.Singular) > 0 {
@@ -314,7 +240,7 @@ func DAA(J *Jacobian, y []float64, opt DAAOptions) (*DAAReport, error) {
 	if len(taus) == 0 {
 		taus = DefaultTaus
 	}
-	s, err := SVDOf(J.Data, J.N, J.D)
+	s, err := linalg.SVDOf(J.Data, J.N, J.D)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +260,7 @@ func (r *DAAReport) midTau() float64 { return r.PerTau[len(r.PerTau)/2].Tau }
 // J[:, T] down to its smallest kept singular value (the sigma_min+ R5 uses).
 func (r *DAAReport) AddColumnSubset(label string, J *Jacobian, cols []int, y []float64) error {
 	sub := J.SubColumns(cols)
-	s, err := SVDOf(sub.Data, sub.N, sub.D)
+	s, err := linalg.SVDOf(sub.Data, sub.N, sub.D)
 	if err != nil {
 		return err
 	}
@@ -355,7 +281,7 @@ func (r *DAAReport) AddExampleSubset(label string, J *Jacobian, examples []int, 
 	for _, a := range examples {
 		ys = append(ys, y[a*J.Outputs:(a+1)*J.Outputs]...)
 	}
-	s, err := SVDOf(sub.Data, sub.N, sub.D)
+	s, err := linalg.SVDOf(sub.Data, sub.N, sub.D)
 	if err != nil {
 		return err
 	}
@@ -404,7 +330,7 @@ func HeadBlockCertificate(H []float64, n, mH int, bias bool, tau float64) Check 
 
 // rankCertificate fills a rank-n certificate of the n x cols matrix a.
 func rankCertificate(c Check, a []float64, n, cols int, tau, scale float64) Check {
-	s, err := SVDOf(a, n, cols)
+	s, err := linalg.SVDOf(a, n, cols)
 	if err != nil {
 		c.Certifies += " (SVD failed: " + err.Error() + ")"
 		c.Steps = math.Inf(1)
@@ -549,7 +475,7 @@ func DAAFromKernel(K *NTK, y []float64, opt DAAOptions) (*DAAReport, error) {
 	for i, v := range vals {
 		sv[i] = math.Sqrt(math.Max(v, 0))
 	}
-	s := &Subspace{Rows: K.N, Singular: sv, U: vecs}
+	s := &linalg.Subspace{Rows: K.N, Singular: sv, U: vecs}
 	taus := opt.Taus
 	if len(taus) == 0 {
 		taus = DefaultTaus

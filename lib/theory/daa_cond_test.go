@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -121,7 +122,7 @@ func TestDAATinyDirectionIsTauDependent(t *testing.T) {
 // times the input sensitivity), so the pair's direction, about
 // delta * sigma_max, stays above the finest cut-off 1e-10 sigma_max.
 func TestDAANearDuplicates(t *testing.T) {
-	m := MLP(3, []int{64}, 1, nn.ActTanh, true, 3) // d = 321 >> N = 8
+	m := models.SmallMLP(3, []int{64}, 1, nn.ActTanh, true, 3) // d = 321 >> N = 8
 	scal(m.Layers[0].(*nn.Linear[float64]).Weight.Data, 10)
 	y := []float64{1, -1, 0.5, 0.5, -0.2, 0.8, -0.6, 0.1}
 	for _, delta := range []float64{1e-8, 1e-9} {
@@ -201,7 +202,7 @@ func TestDAAKernelMatchesJacobian(t *testing.T) {
 // A rank-deficient real MLP (d = 31 parameters, N = 60 rows): the K path
 // must not count eigensolver noise as rank, and rho must agree with J's.
 func TestDAAKernelRankRealMLP(t *testing.T) {
-	m := MLP(3, []int{4}, 3, nn.ActTanh, true, 2)
+	m := models.SmallMLP(3, []int{4}, 3, nn.ActTanh, true, 2)
 	x := randInput(4, 20, 3)
 	r := tensor.NewRNG(9)
 	y := make([]float64, 60)

@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"repdyn/lib/linalg"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -312,7 +313,7 @@ func RandomizedDAA(op *Operator, y []float64, block, iters, probes int, taus []f
 	}
 	ny := nrm2(y)
 	rhoQ := nrm2(proj(y)) / ny
-	s := &Subspace{Rows: op.N, Singular: res.Singular, U: U}
+	s := &linalg.Subspace{Rows: op.N, Singular: res.Singular, U: U}
 	smax := 0.0
 	if len(res.Singular) > 0 {
 		smax = res.Singular[0]

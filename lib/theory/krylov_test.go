@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -18,8 +19,8 @@ func TestSmallestNonzeroEigen(t *testing.T) {
 		m    nn.Module[float64]
 		x    *tensor.Tensor[float64]
 	}{
-		{"rank-deficient", MLP(3, []int{4}, 3, nn.ActTanh, true, 2), randInput(4, 20, 3)},
-		{"full rank", MLP(3, []int{16}, 2, nn.ActTanh, true, 3), randInput(5, 10, 3)},
+		{"rank-deficient", models.SmallMLP(3, []int{4}, 3, nn.ActTanh, true, 2), randInput(4, 20, 3)},
+		{"full rank", models.SmallMLP(3, []int{16}, 2, nn.ActTanh, true, 3), randInput(5, 10, 3)},
 	}
 	for _, tc := range cases {
 		J, err := ComputeJacobian(tc.m, tc.x, JacobianOptions{})
@@ -64,7 +65,7 @@ func TestRandomizedDAA(t *testing.T) {
 	for i := range y {
 		y[i] = r.Normal()
 	}
-	m := MLP(3, []int{4}, 3, nn.ActTanh, true, 2) // rank 31 of 60
+	m := models.SmallMLP(3, []int{4}, 3, nn.ActTanh, true, 2) // rank 31 of 60
 	x := randInput(4, 20, 3)
 	J, _ := ComputeJacobian(m, x, JacobianOptions{})
 	op, _ := ModelOperator(m, x, JacobianOptions{})

@@ -3,7 +3,6 @@ package theory
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"strings"
 )
 
@@ -106,19 +105,13 @@ func (p *MemPlan) String() string {
 	return sb.String()
 }
 
-// enforce sets the Go runtime's soft memory limit to the chosen strategy's
-// peak (so garbage collection keeps the heap within the plan instead of
-// letting it grow to twice the live J) and returns the function restoring
-// the previous limit.
-func (p *MemPlan) enforce() func() {
+// Peak is the chosen strategy's planned peak in bytes (0 when none fits).
+// A program may hand it to the Go runtime (debug.SetMemoryLimit) so that
+// garbage collection keeps the heap near the plan instead of letting it grow
+// to twice the live J; the library never sets process-wide limits itself.
+func (p *MemPlan) Peak() int64 {
 	if p.Chosen < 0 {
-		return func() {}
+		return 0
 	}
-	prev := debug.SetMemoryLimit(-1)
-	lim := p.Strategies[p.Chosen].PeakBytes
-	if prev < lim {
-		return func() {}
-	}
-	debug.SetMemoryLimit(lim)
-	return func() { debug.SetMemoryLimit(prev) }
+	return p.Strategies[p.Chosen].PeakBytes
 }

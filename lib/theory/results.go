@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"repdyn/lib/linalg"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -31,7 +32,7 @@ func SplitResidual(J *Jacobian, y []float64, tau float64) (*ResidualSplit, error
 	if tau <= 0 {
 		tau = 1e-8
 	}
-	s, err := SVDOf(J.Data, J.N, J.D)
+	s, err := linalg.SVDOf(J.Data, J.N, J.D)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func CrossEntropyColumnInf(J *Jacobian, labels []int, tau float64, iters int) (i
 	if tau <= 0 {
 		tau = 1e-8
 	}
-	s, err := SVDOf(J.Data, J.N, J.D)
+	s, err := linalg.SVDOf(J.Data, J.N, J.D)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -168,7 +169,7 @@ func ColumnSpaceInclusion(A, B *Jacobian, tau float64) (float64, error) {
 	if tau <= 0 {
 		tau = 1e-10
 	}
-	s, err := SVDOf(B.Data, B.N, B.D)
+	s, err := linalg.SVDOf(B.Data, B.N, B.D)
 	if err != nil {
 		return 0, err
 	}
@@ -190,64 +191,6 @@ func ColumnSpaceInclusion(A, B *Jacobian, tau float64) (float64, error) {
 		return 0, nil
 	}
 	return math.Sqrt(num / den), nil
-}
-
-// WidenMLP returns an MLP built by MLP-like layer naming that contains the
-// small one (R6): each hidden layer gets extra units; the extra units'
-// incoming weights are random (seed) and their OUTGOING weights are zero, so
-// the function (and every output) is unchanged. small must be a Sequential
-// of Linear and Activation layers (as built by MLP).
-func WidenMLP(small *nn.Sequential[float64], extra int, seed uint64) (*nn.Sequential[float64], error) {
-	r := tensor.NewRNG(seed)
-	big := nn.NewSequential[float64](small.Name())
-	var lins []*nn.Linear[float64]
-	for _, l := range small.Layers {
-		if lin, ok := l.(*nn.Linear[float64]); ok {
-			lins = append(lins, lin)
-		}
-	}
-	li := 0
-	for _, l := range small.Layers {
-		switch s := l.(type) {
-		case *nn.Linear[float64]:
-			in, out := s.In, s.Out
-			if li > 0 {
-				in += extra
-			}
-			if li < len(lins)-1 {
-				out += extra
-			}
-			b := nn.NewLinear[float64](s.Name(), in, out, s.Bias != nil)
-			for o := 0; o < out; o++ {
-				for i := 0; i < in; i++ {
-					var v float64
-					switch {
-					case o < s.Out && i < s.In:
-						v = s.Weight.Data[o*s.In+i]
-					case o < s.Out: // outgoing weights of the extra units
-						v = 0
-					default: // incoming weights of the extra units
-						v = r.Normal() / math.Sqrt(float64(in))
-					}
-					b.Weight.Data[o*in+i] = v
-				}
-				if b.Bias != nil {
-					if o < s.Out {
-						b.Bias.Data[o] = s.Bias.Data[o]
-					} else {
-						b.Bias.Data[o] = 0.1 * r.Normal()
-					}
-				}
-			}
-			big.Append(b)
-			li++
-		case *nn.Activation[float64]:
-			big.Append(nn.NewActivation[float64](s.Name(), s.Kind, s.Slope))
-		default:
-			return nil, fmt.Errorf("theory: WidenMLP: layer %T not supported", l)
-		}
-	}
-	return big, nil
 }
 
 // SweepPoint is one model of a width or depth sweep (R6, R7).

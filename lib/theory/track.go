@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"repdyn/lib/linalg"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 	"repdyn/lib/train"
@@ -121,7 +122,7 @@ func (t *NTKTracker[T]) measure(step int) (NTKRecord, *NTK, error) {
 		return rec, nil, err
 	}
 	rec.TopEigen = ev[:min(t.TopK, len(ev))]
-	s, err := SVDOf(J.Data, J.N, J.D)
+	s, err := linalg.SVDOf(J.Data, J.N, J.D)
 	if err != nil {
 		return rec, nil, err
 	}

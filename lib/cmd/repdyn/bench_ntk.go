@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"gonum.org/v1/gonum/blas"
@@ -99,6 +100,16 @@ func benchNTK(args []string, stdout io.Writer) error {
 	if *plan {
 		opt.Log = os.Stderr
 	}
+	// The memory plan, handed to the Go runtime as its soft limit (the
+	// library plans; the program sets process-wide limits).
+	os0, err := m.OutShape(x.Shape())
+	if err != nil {
+		return err
+	}
+	pl := theory.PlanNTK(prodInts(os0), nn.NumParams[float64](m), opt.Budget)
+	if pk := pl.Peak(); pk > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(pk))
+	}
 	runtime.GC()
 	t0 := time.Now()
 	K, err := theory.ComputeNTK(m, x, opt)
@@ -124,6 +135,14 @@ func benchNTK(args []string, stdout io.Writer) error {
 		r.FloorFraction = (r.JFlops + r.KFlops) / (r.DgemmGFlops * 1e9) / el.Seconds()
 	}
 	return emit(stdout, r)
+}
+
+func prodInts(s []int) int {
+	n := 1
+	for _, v := range s {
+		n *= v
+	}
+	return n
 }
 
 // dgemmRate is the best of three 1024^3 Dgemm calls, in GFLOP/s.
