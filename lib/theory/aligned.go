@@ -125,13 +125,10 @@ func prod(s []int) int {
 }
 
 func topLayers[T nn.Float](m nn.Module[T]) ([]nn.Module[T], error) {
-	switch s := m.(type) {
-	case *models.Model[T]:
-		return s.Layers, nil
-	case *nn.Sequential[T]:
-		return s.Layers, nil
+	if ls, ok := sequenceOf(m); ok {
+		return ls, nil
 	}
-	return nil, fmt.Errorf("theory: aligned training needs a *models.Model or *nn.Sequential base, got %T", m)
+	return nil, fmt.Errorf("theory: aligned training needs a sequential base (*models.Model, *nn.Sequential), got %T", m)
 }
 
 // Features is the number p of features of phi.
@@ -334,35 +331,31 @@ func (a *AlignedModel[T]) ForwardJVP(x, dx *tensor.Tensor[T], mode nn.Mode) (*te
 	return a.out, a.dout, nil
 }
 
-// cloneLayers deep-copies layers of base (same parameters and buffers).
-// *models.Model bases are rebuilt with models.New and the state copied by
-// name; *nn.Sequential bases must consist of layer types cloneLayer knows.
+// cloneLayers deep-copies layers of base (same parameters and buffers) by
+// nn.Clone: every layer type that implements nn.Cloner.
 func cloneLayers[T nn.Float](base nn.Module[T], layers []nn.Module[T]) (nn.Module[T], error) {
-	if mm, ok := base.(*models.Model[T]); ok {
-		if c, err := models.New[T](mm.Arch, mm.Config); err == nil {
-			src, dst := nn.StateDict[T](mm), nn.StateDict[T](c)
-			for k, v := range src {
-				copy(dst[k], v)
-			}
-			return nn.NewSequential[T]("snapshot", c.Layers[:len(layers)]...), nil
-		}
-	}
 	var out []nn.Module[T]
 	for _, l := range layers {
-		c, err := cloneLayer(l)
+		c, err := nn.Clone(l)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("theory: cannot snapshot layer %q of %q: %w", l.Name(), base.Name(), err)
 		}
 		out = append(out, c)
 	}
 	return nn.NewSequential[T]("snapshot", out...), nil
 }
 
-func cloneLayer[T nn.Float](l nn.Module[T]) (nn.Module[T], error) { return convertLayer[T, T](l) }
-
 // convertLayer deep-copies a layer into element type S (same structure,
-// parameters and buffers converted).
+// parameters and buffers converted). Within one element type it is
+// nn.Clone (any nn.Cloner); across types it knows lib/nn's layers.
 func convertLayer[S, T nn.Float](l nn.Module[T]) (nn.Module[S], error) {
+	if _, same := any(l).(nn.Module[S]); same {
+		c, err := nn.Clone(l)
+		if err != nil {
+			return nil, err
+		}
+		return any(c).(nn.Module[S]), nil
+	}
 	var c nn.Module[S]
 	switch s := l.(type) {
 	case *nn.Linear[T]:

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"repdyn/lib/linalg"
-	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -355,13 +354,8 @@ func HeadFeatures(m nn.Module[float64], x *tensor.Tensor[float64], mode nn.Mode)
 	var prefix []nn.Module[float64]
 	cur := m
 	for {
-		var layers []nn.Module[float64]
-		switch s := cur.(type) {
-		case *models.Model[float64]:
-			layers = s.Layers
-		case *nn.Sequential[float64]:
-			layers = s.Layers
-		default:
+		layers, ok := sequenceOf(cur)
+		if !ok {
 			return nil, 0, 0, nil, fmt.Errorf("theory: HeadFeatures: %T is not a Sequential model ending in a Linear head", cur)
 		}
 		if len(layers) == 0 {
@@ -383,6 +377,20 @@ func HeadFeatures(m nn.Module[float64], x *tensor.Tensor[float64], mode nn.Mode)
 	n = x.Shape()[0]
 	mH = y.Numel() / n
 	return append([]float64(nil), y.Data()...), n, mH, head, nil
+}
+
+// sequenceOf returns the layers of a module that runs its children in
+// sequence (an nn.Container that is not a residual block: Sequentials and
+// the models that embed one).
+func sequenceOf[T nn.Float](m nn.Module[T]) ([]nn.Module[T], bool) {
+	if _, res := m.(nn.Residual[T]); res {
+		return nil, false
+	}
+	c, ok := m.(nn.Container[T])
+	if !ok {
+		return nil, false
+	}
+	return c.Children(), true
 }
 
 // String formats the report.
