@@ -33,6 +33,7 @@ type ntkBenchResult struct {
 	Rows     int     `json:"rows"` // N = n * outputs
 	Params   int     `json:"params"`
 	Threads  int     `json:"threads"`
+	Workers  int     `json:"workers"`
 	Level    string  `json:"level"`
 	Strategy string  `json:"strategy"`
 	Passes   int     `json:"passes"`
@@ -61,7 +62,8 @@ func benchNTK(args []string, stdout io.Writer) error {
 	name := fs.String("model", "resnet20", "model name (lib/models)")
 	width := fs.Float64("width", 1, "width multiplier")
 	n := fs.Int("n", 128, "examples (rows: n * 10 outputs)")
-	threads := fs.Int("threads", 0, "threads: GEMM threads and Jacobian workers (default all cores)")
+	threads := fs.Int("threads", 0, "compute threads of the GEMM and convolution kernels (default all cores)")
+	workers := fs.Int("workers", 1, "model replicas running backward passes in parallel (theory.JacobianOptions.Workers; 1 measured fastest on 2 cores: the kernels are already multi-threaded)")
 	hw := fs.Int("hw", 32, "image height and width")
 	budget := fs.Int("budget-mb", 0, "memory budget of the NTK plan in MiB (default theory.DefaultMemoryBudget)")
 	plan := fs.Bool("plan", false, "print the memory plan to stderr")
@@ -71,8 +73,8 @@ func benchNTK(args []string, stdout io.Writer) error {
 	if err := checkModelName(*name); err != nil {
 		return err
 	}
-	if *n <= 0 || *hw <= 0 || *width <= 0 || *threads < 0 || *budget < 0 {
-		return fmt.Errorf("--n, --hw and --width must be positive, --threads and --budget-mb non-negative")
+	if *n <= 0 || *hw <= 0 || *width <= 0 || *threads < 0 || *budget < 0 || *workers < 0 {
+		return fmt.Errorf("--n, --hw and --width must be positive, --threads, --workers and --budget-mb non-negative")
 	}
 	th := *threads
 	if th == 0 {
@@ -96,7 +98,7 @@ func benchNTK(args []string, stdout io.Writer) error {
 	for i := range x.Data() {
 		x.Data()[i] = rng.Normal()
 	}
-	opt := theory.NTKOptions{JacobianOptions: theory.JacobianOptions{Mode: nn.Eval, Workers: th}, Budget: int64(*budget) << 20}
+	opt := theory.NTKOptions{JacobianOptions: theory.JacobianOptions{Mode: nn.Eval, Workers: *workers}, Budget: int64(*budget) << 20}
 	if *plan {
 		opt.Log = os.Stderr
 	}
@@ -119,7 +121,7 @@ func benchNTK(args []string, stdout io.Writer) error {
 	el := time.Since(t0)
 	st := K.Plan.Strategies[K.Plan.Chosen]
 	D := nn.NumParams[float64](m)
-	r := &ntkBenchResult{Bench: "ntk", Model: *name, Width: *width, N: *n, Rows: K.N, Params: D, Threads: th, Level: cpu.Selected.String(),
+	r := &ntkBenchResult{Bench: "ntk", Model: *name, Width: *width, N: *n, Rows: K.N, Params: D, Threads: th, Workers: *workers, Level: cpu.Selected.String(),
 		Strategy: st.Name, Passes: st.Passes, Seconds: el.Seconds(), Ms: ms(el), PeakRSSMB: peakRSSMB(), PlanPeakMB: float64(st.PeakBytes) / (1 << 20)}
 	for i := 0; i < K.N; i++ {
 		r.Trace += K.At(i, i)
