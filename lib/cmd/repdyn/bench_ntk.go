@@ -63,7 +63,7 @@ func benchNTK(args []string, stdout io.Writer) error {
 	width := fs.Float64("width", 1, "width multiplier")
 	n := fs.Int("n", 128, "examples (rows: n * 10 outputs)")
 	threads := fs.Int("threads", 0, "compute threads of the GEMM and convolution kernels (default all cores)")
-	workers := fs.Int("workers", 1, "model replicas running backward passes in parallel (theory.JacobianOptions.Workers; 1 measured fastest on 2 cores: the kernels are already multi-threaded)")
+	workers := fs.Int("workers", 0, "model replicas running backward passes in parallel (theory.JacobianOptions.Workers; default GOMAXPROCS)")
 	hw := fs.Int("hw", 32, "image height and width")
 	budget := fs.Int("budget-mb", 0, "memory budget of the NTK plan in MiB (default theory.DefaultMemoryBudget)")
 	plan := fs.Bool("plan", false, "print the memory plan to stderr")
@@ -79,6 +79,10 @@ func benchNTK(args []string, stdout io.Writer) error {
 	th := *threads
 	if th == 0 {
 		th = parallel.Threads()
+	}
+	wk := *workers
+	if wk == 0 {
+		wk = runtime.GOMAXPROCS(0)
 	}
 	prev := parallel.SetThreads(th)
 	defer parallel.SetThreads(prev)
@@ -98,7 +102,7 @@ func benchNTK(args []string, stdout io.Writer) error {
 	for i := range x.Data() {
 		x.Data()[i] = rng.Normal()
 	}
-	opt := theory.NTKOptions{JacobianOptions: theory.JacobianOptions{Mode: nn.Eval, Workers: *workers}, Budget: int64(*budget) << 20}
+	opt := theory.NTKOptions{JacobianOptions: theory.JacobianOptions{Mode: nn.Eval, Workers: wk}, Budget: int64(*budget) << 20}
 	if *plan {
 		opt.Log = os.Stderr
 	}
@@ -121,7 +125,7 @@ func benchNTK(args []string, stdout io.Writer) error {
 	el := time.Since(t0)
 	st := K.Plan.Strategies[K.Plan.Chosen]
 	D := nn.NumParams[float64](m)
-	r := &ntkBenchResult{Bench: "ntk", Model: *name, Width: *width, N: *n, Rows: K.N, Params: D, Threads: th, Workers: *workers, Level: cpu.Selected.String(),
+	r := &ntkBenchResult{Bench: "ntk", Model: *name, Width: *width, N: *n, Rows: K.N, Params: D, Threads: th, Workers: wk, Level: cpu.Selected.String(),
 		Strategy: st.Name, Passes: st.Passes, Seconds: el.Seconds(), Ms: ms(el), PeakRSSMB: peakRSSMB(), PlanPeakMB: float64(st.PeakBytes) / (1 << 20)}
 	for i := 0; i < K.N; i++ {
 		r.Trace += K.At(i, i)
