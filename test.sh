@@ -21,6 +21,11 @@ step "tools"
 if ! command -v staticcheck >/dev/null || ! staticcheck -version 2>/dev/null | grep -q '0.8.2\|2026.1'; then
   go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 fi
+# PyTorch for the parity tests (lib/theory, lib/nn), as .ci/run installs it.
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null && command -v apt-get >/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get install -y python3-torch || echo "python3-torch not installed: the PyTorch parity tests will be skipped"
+fi
 
 # Nested modules (each has its own go.mod) are tested on their own below.
 modules=$(find . -name go.mod -not -path './go.mod' -not -path '*/node_modules/*' -not -path './kernel/tools/*' -exec dirname {} \; | sort)

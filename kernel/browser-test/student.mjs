@@ -25,7 +25,7 @@ fs.mkdirSync(a.out, { recursive: true });
 // cell holds the function's signature around the stub).
 const body = (sigma) => `// plRatio returns ||J^T r||^2 / (sigma_min+^2 ||r||^2) at cut-off tau.
 func plRatio(J *theory.Jacobian, r []float64, tau float64) float64 {
-	sv := lesson.Must(theory.SVDOf(J.Data, J.N, J.D))
+	sv := lesson.Must(linalg.SVDOf(J.Data, J.N, J.D))
 	s := ${sigma}
 	g := J.TMatVec(r)
 	return lesson.Dot(g, g) / (s * s * lesson.Dot(r, r))

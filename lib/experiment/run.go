@@ -245,7 +245,7 @@ func LoadModel(path string) (*models.Model[float32], *Meta, error) {
 	}
 	// Shapes derived from the spec are checked against the file's header
 	// before anything is allocated.
-	model, err := train.NewModel[float32](c, m.Model, m.Config)
+	model, err := NewModel[float32](c, m.Model, m.Config)
 	if err != nil {
 		return nil, nil, err
 	}

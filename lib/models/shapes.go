@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"repdyn/lib/internal/safemath"
+	"repdyn/lib/nn"
 )
 
 // Upper bounds on a Config, checked by New, every constructor and Shapes
@@ -28,11 +29,7 @@ const (
 
 // TensorShape is one parameter or buffer a model holds: its state_dict name
 // and shape.
-type TensorShape struct {
-	Name   string
-	Shape  []int
-	Buffer bool // batch-norm running statistics, not a trainable parameter
-}
+type TensorShape = nn.TensorShape
 
 // Shapes returns the name and shape of every parameter and buffer the named
 // model has for cfg, in module order (parameters and buffers of each layer

@@ -50,34 +50,25 @@ func trace[T Float](m Module[T], in []int, s *Summary) ([]int, error) {
 			}
 		}
 		return in, nil
-	case *BasicBlock[T]:
+	case Residual[T]:
+		// The block's own wiring: main path, shortcut, the addition, then
+		// the layers after it.
 		out, err := b.OutShape(in)
 		if err != nil {
 			return nil, err
 		}
+		main, shortcut, post := b.Wiring()
 		h := in
-		for _, l := range []Module[T]{b.Conv1, b.BN1, b.Relu1, b.Conv2, b.BN2} {
+		for _, l := range main {
 			h, _ = trace(l, h, s)
 		}
-		if b.Downsample != nil {
-			trace(Module[T](b.Downsample), in, s)
+		if shortcut != nil {
+			trace(shortcut, in, s)
 		}
-		s.Rows = append(s.Rows, SummaryRow{Name: joinName(b.name, "add"), Kind: "Add", OutShape: out, FLOPs: int64(prod(out))})
-		trace(Module[T](b.Relu2), out, s)
-		return out, nil
-	case *PreActBlock[T]:
-		out, err := b.OutShape(in)
-		if err != nil {
-			return nil, err
+		s.Rows = append(s.Rows, SummaryRow{Name: joinName(b.Name(), "add"), Kind: "Add", OutShape: out, FLOPs: int64(prod(out))})
+		for _, l := range post {
+			trace(l, out, s)
 		}
-		h := in
-		for _, l := range []Module[T]{b.BN1, b.Relu1, b.Conv1, b.BN2, b.Relu2, b.Conv2} {
-			h, _ = trace(l, h, s)
-		}
-		if b.Shortcut != nil {
-			trace(Module[T](b.Shortcut), in, s)
-		}
-		s.Rows = append(s.Rows, SummaryRow{Name: joinName(b.name, "add"), Kind: "Add", OutShape: out, FLOPs: int64(prod(out))})
 		return out, nil
 	case Container[T]:
 		var err error
@@ -129,6 +120,8 @@ func trace[T Float](m Module[T], in []int, s *Summary) ([]int, error) {
 		r.Kind = "Flatten"
 	case *Dropout[T]:
 		r.Kind, r.Detail = "Dropout", fmt.Sprintf("p=%g", l.P)
+	case Describer:
+		r.Kind, r.Detail, r.FLOPs = l.Describe(in, out)
 	default:
 		r.Kind = fmt.Sprintf("%T", m)
 	}

@@ -46,6 +46,10 @@ type AlignedConfig struct {
 	// suits theta makes V diverge. c > 0 changes neither the function at
 	// the switch (V = 0) nor the certificate (rank c Phi = rank Phi).
 	FeatureScale float64
+	// NoInputGradient skips the input-gradient path through phi in phase 2:
+	// Backward then returns a nil input gradient (parameter gradients are
+	// unchanged). For training loops that discard input gradients.
+	NoInputGradient bool
 }
 
 // AlignedModel is the augmented model f~ = f + c V phi. It is an nn.Module:
@@ -121,13 +125,10 @@ func prod(s []int) int {
 }
 
 func topLayers[T nn.Float](m nn.Module[T]) ([]nn.Module[T], error) {
-	switch s := m.(type) {
-	case *models.Model[T]:
-		return s.Layers, nil
-	case *nn.Sequential[T]:
-		return s.Layers, nil
+	if ls, ok := sequenceOf(m); ok {
+		return ls, nil
 	}
-	return nil, fmt.Errorf("theory: aligned training needs a *models.Model or *nn.Sequential base, got %T", m)
+	return nil, fmt.Errorf("theory: aligned training needs a sequential base (*models.Model, *nn.Sequential), got %T", m)
 }
 
 // Features is the number p of features of phi.
@@ -234,36 +235,82 @@ func (a *AlignedModel[T]) Forward(x *tensor.Tensor[T], mode nn.Mode) (*tensor.Te
 	return a.out, nil
 }
 
+// Backward implements nn.Module: parameter gradients of theta and V, and the
+// input gradient of f~ including the path through phi in phase 2:
+// dx = J_x(f)^T dy + J_x(phi)^T (c V^T dy), by a backward pass through the
+// frozen random map and snapshot (their own, frozen, parameters receive
+// gradients that nothing reads; they are zeroed first). With
+// AlignedConfig.NoInputGradient that second pass is skipped and Backward
+// returns a nil input gradient in phase 2 (never the partial one): lib/train
+// discards input gradients, and RunAligned sets it.
 func (a *AlignedModel[T]) Backward(dy *tensor.Tensor[T]) (*tensor.Tensor[T], error) {
-	if a.Phase2 {
-		dy = dy.Contiguous()
-		if a.dv == nil || !tensor.SameShape(a.dv, dy) {
-			a.dv = tensor.Must(tensor.New[T](dy.Shape()...))
-		}
-		c := T(a.Scale())
-		for i, g := range dy.Data() {
-			a.dv.Data()[i] = c * g
-		}
-		if _, err := a.V.Backward(a.dv); err != nil {
-			return nil, err
-		}
+	if !a.Phase2 {
+		return a.Base.Backward(dy)
 	}
-	return a.Base.Backward(dy)
+	dy = dy.Contiguous()
+	if a.dv == nil || !tensor.SameShape(a.dv, dy) {
+		a.dv = tensor.Must(tensor.New[T](dy.Shape()...))
+	}
+	c := T(a.Scale())
+	for i, g := range dy.Data() {
+		a.dv.Data()[i] = c * g
+	}
+	dphi, err := a.V.Backward(a.dv)
+	if err != nil {
+		return nil, err
+	}
+	dx, err := a.Base.Backward(dy)
+	if err != nil || a.Cfg.NoInputGradient {
+		return nil, err
+	}
+	nn.ZeroGrad(a.RandomMap)
+	nn.ZeroGrad(a.Snapshot)
+	dh, err := a.RandomMap.Backward(dphi)
+	if err != nil {
+		return nil, err
+	}
+	dxp, err := a.Snapshot.Backward(dh)
+	if err != nil {
+		return nil, err
+	}
+	dx, dxp = dx.Contiguous(), dxp.Contiguous()
+	if dx.Numel() != dxp.Numel() {
+		return nil, fmt.Errorf("theory: aligned Backward: input gradients of f (%v) and phi (%v) differ in shape", dx.Shape(), dxp.Shape())
+	}
+	out := tensor.Must(tensor.New[T](dx.Shape()...))
+	od, ad, bd := out.Data(), dx.Data(), dxp.Data()
+	for i := range od {
+		od[i] = ad[i] + bd[i]
+	}
+	return out, nil
 }
 
 // ForwardJVP implements nn.JVPModule (float32 and float64): the base
-// model's forward-mode rule plus, in phase 2, V's (the tangent of V.Weight
-// times phi(x)); the snapshot and random map are frozen (no tangent).
+// model's forward-mode rule plus, in phase 2, that of c V phi(x): the
+// tangent of V.Weight times phi(x), plus V times the tangent of phi along
+// the input tangent dx (the snapshot and random map are frozen: their
+// parameters have no tangent).
 func (a *AlignedModel[T]) ForwardJVP(x, dx *tensor.Tensor[T], mode nn.Mode) (*tensor.Tensor[T], *tensor.Tensor[T], error) {
 	y, dy, err := nn.JVP(a.Base, x, dx, nil, mode)
 	if err != nil || !a.Phase2 {
 		return y, dy, err
 	}
-	phi, err := a.Phi(x)
+	var phi, dphi *tensor.Tensor[T]
+	if dx == nil {
+		phi, err = a.Phi(x)
+	} else {
+		var h, dh *tensor.Tensor[T]
+		if h, dh, err = nn.JVP(a.Snapshot, x, dx, nil, nn.Eval); err == nil {
+			phi, dphi, err = nn.JVP(a.RandomMap, h, dh, nil, nn.Eval)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	v, dv, err := a.V.ForwardJVP(phi.Contiguous(), nil, mode)
+	if dphi != nil {
+		dphi = dphi.Contiguous()
+	}
+	v, dv, err := a.V.ForwardJVP(phi.Contiguous(), dphi, mode)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -284,86 +331,81 @@ func (a *AlignedModel[T]) ForwardJVP(x, dx *tensor.Tensor[T], mode nn.Mode) (*te
 	return a.out, a.dout, nil
 }
 
-// cloneLayers deep-copies layers of base (same parameters and buffers).
-// *models.Model bases are rebuilt with models.New and the state copied by
-// name; *nn.Sequential bases must consist of layer types cloneLayer knows.
+// cloneLayers deep-copies layers of base (same parameters and buffers) by
+// nn.Clone: every layer type that implements nn.Cloner.
 func cloneLayers[T nn.Float](base nn.Module[T], layers []nn.Module[T]) (nn.Module[T], error) {
-	if mm, ok := base.(*models.Model[T]); ok {
-		if c, err := models.New[T](mm.Arch, mm.Config); err == nil {
-			src, dst := nn.StateDict[T](mm), nn.StateDict[T](c)
-			for k, v := range src {
-				copy(dst[k], v)
-			}
-			return nn.NewSequential[T]("snapshot", c.Layers[:len(layers)]...), nil
-		}
-	}
 	var out []nn.Module[T]
 	for _, l := range layers {
-		c, err := cloneLayer(l)
+		c, err := nn.Clone(l)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("theory: cannot snapshot layer %q of %q: %w", l.Name(), base.Name(), err)
 		}
 		out = append(out, c)
 	}
 	return nn.NewSequential[T]("snapshot", out...), nil
 }
 
-func cloneLayer[T nn.Float](l nn.Module[T]) (nn.Module[T], error) {
+// convertLayer deep-copies a layer into element type S (same structure,
+// parameters and buffers converted). Within one element type it is
+// nn.Clone (any nn.Cloner); across types it knows lib/nn's layers.
+func convertLayer[S, T nn.Float](l nn.Module[T]) (nn.Module[S], error) {
+	if _, same := any(l).(nn.Module[S]); same {
+		c, err := nn.Clone(l)
+		if err != nil {
+			return nil, err
+		}
+		return any(c).(nn.Module[S]), nil
+	}
+	var c nn.Module[S]
 	switch s := l.(type) {
 	case *nn.Linear[T]:
-		c := nn.NewLinear[T](s.Name(), s.In, s.Out, s.Bias != nil)
-		copyParams(c, s)
-		return c, nil
+		c = nn.NewLinear[S](s.Name(), s.In, s.Out, s.Bias != nil)
 	case *nn.Conv2d[T]:
-		c := nn.NewConv2d[T](s.Name(), s.In, s.Out, s.K, s.Stride, s.Pad, s.Bias != nil)
-		c.Dil = s.Dil
-		copyParams(c, s)
-		return c, nil
+		cv := nn.NewConv2d[S](s.Name(), s.In, s.Out, s.K, s.Stride, s.Pad, s.Bias != nil)
+		cv.Dil = s.Dil
+		c = cv
 	case *nn.BatchNorm[T]:
-		c := nn.NewBatchNorm2d[T](s.Name(), s.C)
+		b := nn.NewBatchNorm2d[S](s.Name(), s.C)
 		if _, err := s.OutShape([]int{2, s.C}); err == nil {
-			c = nn.NewBatchNorm1d[T](s.Name(), s.C)
+			b = nn.NewBatchNorm1d[S](s.Name(), s.C)
 		}
-		c.Eps = s.Eps
-		copyParams(c, s)
-		copy(c.RunningMean.Data, s.RunningMean.Data)
-		copy(c.RunningVar.Data, s.RunningVar.Data)
-		return c, nil
+		b.Eps = s.Eps
+		c = b
 	case *nn.Activation[T]:
-		return nn.NewActivation[T](s.Name(), s.Kind, s.Slope), nil
+		return nn.NewActivation[S](s.Name(), s.Kind, s.Slope), nil
 	case *nn.Flatten[T]:
-		return nn.NewFlatten[T](s.Name()), nil
+		return nn.NewFlatten[S](s.Name()), nil
 	case *nn.GlobalAvgPool[T]:
-		return nn.NewGlobalAvgPool[T](s.Name()), nil
+		return nn.NewGlobalAvgPool[S](s.Name()), nil
 	case *nn.Pool2d[T]:
 		if s.Max {
-			return nn.NewMaxPool2d[T](s.Name(), s.K, s.Stride, s.Pad), nil
+			return nn.NewMaxPool2d[S](s.Name(), s.K, s.Stride, s.Pad), nil
 		}
-		return nn.NewAvgPool2d[T](s.Name(), s.K, s.Stride, s.Pad), nil
+		return nn.NewAvgPool2d[S](s.Name(), s.K, s.Stride, s.Pad), nil
 	case *nn.BasicBlock[T]:
-		c := nn.NewBasicBlock[T](s.Name(), s.Conv1.In, s.Conv1.Out, s.Conv1.Stride)
-		return c, copyState[T](c, s)
+		c = nn.NewBasicBlock[S](s.Name(), s.Conv1.In, s.Conv1.Out, s.Conv1.Stride)
 	case *nn.PreActBlock[T]:
-		c := nn.NewPreActBlock[T](s.Name(), s.Conv1.In, s.Conv1.Out, s.Conv1.Stride, s.Shortcut != nil && len(s.Shortcut.Layers) > 1)
-		return c, copyState[T](c, s)
+		c = nn.NewPreActBlock[S](s.Name(), s.Conv1.In, s.Conv1.Out, s.Conv1.Stride, s.Shortcut != nil && len(s.Shortcut.Layers) > 1)
 	case *nn.Dropout[T]:
-		return nn.NewDropout[T](s.Name(), s.P, s.Seed), nil
+		return nn.NewDropout[S](s.Name(), s.P, s.Seed), nil
 	case *nn.Sequential[T]:
-		var ls []nn.Module[T]
-		for _, c := range s.Layers {
-			cc, err := cloneLayer(c)
+		var ls []nn.Module[S]
+		for _, ch := range s.Layers {
+			cc, err := convertLayer[S, T](ch)
 			if err != nil {
 				return nil, err
 			}
 			ls = append(ls, cc)
 		}
-		return nn.NewSequential[T](s.Name(), ls...), nil
+		return nn.NewSequential[S](s.Name(), ls...), nil
+	default:
+		return nil, fmt.Errorf("theory: cannot copy layer %q of type %T (use a *models.Model base)", l.Name(), l)
 	}
-	return nil, fmt.Errorf("theory: cannot snapshot layer %q of type %T (use a *models.Model base)", l.Name(), l)
+	return c, copyState[S, T](c, l)
 }
 
-// copyState copies parameters and buffers in order, checking shapes.
-func copyState[T nn.Float](dst, src nn.Module[T]) error {
+// copyState copies parameters and buffers in order, checking sizes.
+func copyState[S, T nn.Float](dst nn.Module[S], src nn.Module[T]) error {
 	dp, sp := dst.Params(), src.Params()
 	db, sb := dst.Buffers(), src.Buffers()
 	if len(dp) != len(sp) || len(db) != len(sb) {
@@ -373,28 +415,74 @@ func copyState[T nn.Float](dst, src nn.Module[T]) error {
 		if len(p.Data) != len(sp[i].Data) {
 			return fmt.Errorf("theory: clone of %q: parameter %q differs", src.Name(), p.Name)
 		}
-		copy(p.Data, sp[i].Data)
+		for j, v := range sp[i].Data {
+			p.Data[j] = S(v)
+		}
 	}
 	for i, b := range db {
 		if len(b.Data) != len(sb[i].Data) {
 			return fmt.Errorf("theory: clone of %q: buffer %q differs", src.Name(), b.Name)
 		}
-		copy(b.Data, sb[i].Data)
+		for j, v := range sb[i].Data {
+			b.Data[j] = S(v)
+		}
 	}
 	return nil
 }
 
-func copyParams[T nn.Float](dst, src nn.Module[T]) {
-	sp := src.Params()
-	for i, p := range dst.Params() {
-		copy(p.Data, sp[i].Data)
+// ConvertAligned returns a copy of a with element type S: the base model
+// (a *models.Model, or a Sequential of plain layers), V, and in phase 2 the
+// frozen snapshot and random map, converted (e.g. a float32 aligned run
+// followed in float64 by the NTK tracker).
+func ConvertAligned[S, T nn.Float](a *AlignedModel[T]) (*AlignedModel[S], error) {
+	base, err := convertModel[S, T](a.Base)
+	if err != nil {
+		return nil, err
 	}
+	c := &AlignedModel[S]{Base: base, Cfg: a.Cfg, Phase2: a.Phase2, p: a.p}
+	c.V = nn.NewLinear[S](a.V.Name(), a.V.In, a.V.Out, false)
+	if err := copyState[S, T](c.V, a.V); err != nil {
+		return nil, err
+	}
+	if a.Phase2 {
+		if c.Snapshot, err = convertLayer[S, T](a.Snapshot); err != nil {
+			return nil, err
+		}
+		if c.RandomMap, err = convertLayer[S, T](a.RandomMap); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// convertModel converts a *models.Model (by models.Convert), an
+// *AlignedModel, or a tree of plain layers.
+func convertModel[S, T nn.Float](m nn.Module[T]) (nn.Module[S], error) {
+	switch s := m.(type) {
+	case *models.Model[T]:
+		if c, err := models.Convert[S, T](s); err == nil {
+			return c, nil
+		}
+		seq, err := convertLayer[S, T](s.Sequential)
+		if err != nil {
+			return nil, err
+		}
+		return &models.Model[S]{Sequential: seq.(*nn.Sequential[S]), Arch: s.Arch, Config: s.Config}, nil
+	case *AlignedModel[T]:
+		return ConvertAligned[S, T](s)
+	}
+	return convertLayer[S, T](m)
 }
 
 // PhiCertificate checks rank Phi = n on the given inputs (all of them: the
 // certificate for exactly these examples). By THEORY.md, the V-block of the
-// Jacobian of f~ is I_m (x) Phi, so rank Phi = n gives CMS and DAA at every
-// point of phase 2.
+// Jacobian of f~ is I_m (x) c Phi, so rank Phi = n gives CMS and DAA at every
+// point of phase 2. The check also reports the certificate's conditioning:
+// sigma_min / sigma_max of Phi (that of c Phi), the V-block's smallest
+// kernel eigenvalue lambda_min = c^2 sigma_min(Phi)^2 and the number of
+// steps R5 implies to reduce the loss by 1e-6 along V alone: a rank
+// certificate with sigma_min / sigma_max = 1e-5 holds but needs about 1e11
+// steps.
 func (a *AlignedModel[T]) PhiCertificate(x *tensor.Tensor[T], label string) (Check, error) {
 	phi, err := a.Phi(x)
 	if err != nil {
@@ -411,10 +499,9 @@ func (a *AlignedModel[T]) PhiCertificate(x *tensor.Tensor[T], label string) (Che
 	if any(*new(T)) == any(float32(0)) {
 		tau = 1e-5 // float32 features
 	}
-	c := HeadBlockCertificate(f, n, p, false, tau)
-	c.Name = "aligned rank Phi (" + label + ")"
-	c.Certifies = fmt.Sprintf("rank Phi = n on %s: V-block I_m (x) Phi spans R^N, so CMS and DAA hold at every point of phase 2 (for these examples)", label)
-	return c, nil
+	c := Check{Name: "aligned rank Phi (" + label + ")", Size: n, Rho: math.NaN(),
+		Certifies: fmt.Sprintf("rank Phi = n on %s: V-block I_m (x) c Phi spans R^N, so CMS and DAA hold at every point of phase 2 (for these examples)", label)}
+	return rankCertificate(c, f, n, p, tau, a.Scale()), nil
 }
 
 // AlignedRun describes a base run and its aligned twin with identical
@@ -477,6 +564,7 @@ func RunAligned[T nn.Float](ctx context.Context, r AlignedRun[T]) (*AlignedResul
 		return nil, err
 	}
 	ac := r.Aligned
+	ac.NoInputGradient = true // lib/train discards the input gradient
 	if len(ac.InputShape) == 0 {
 		ac.InputShape = []int{cfg.Train.C, cfg.Train.H, cfg.Train.W}
 	}

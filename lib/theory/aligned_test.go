@@ -56,7 +56,7 @@ func TestAlignedTrainingBeatsStall(t *testing.T) {
 // The aligned model has the V-block I_m (x) Phi in its Jacobian: the DAA
 // report on f~ holds for arbitrary targets once rank Phi = n.
 func TestAlignedModelDAA(t *testing.T) {
-	chain := WidthOneChain(3, 4, 2, true) // rank J <= 4: DAA fails for n = 10
+	chain := models.WidthOneChain(3, 4, 2, true) // rank J <= 4: DAA fails for n = 10
 	base := nn.NewSequential("", append([]nn.Module[float64]{nn.NewFlatten[float64]("in")}, chain.Layers...)...)
 	a, err := NewAlignedModel[float64](base, AlignedConfig{InputShape: []int{3}, SnapshotLayers: 1, RandomFeatures: 24, Seed: 1})
 	if err != nil {

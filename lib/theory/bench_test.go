@@ -32,7 +32,9 @@ func peakRSS() int64 {
 
 // TestNTKBenchResNet20 times the eval-mode NTK of ResNet-20 (10 outputs,
 // 32x32x3 inputs, float64) on REPDYN_NTK_N examples (default 512: N = 5120)
-// and, with REPDYN_TORCH_BENCH=1, testdata/ntk_bench.py on the same size.
+// and, with REPDYN_TORCH_BENCH=1, testdata/ntk_bench.py on the same size at
+// the same thread count (GOMAXPROCS). bench/ntk_compare.sh compares
+// `repdyn bench ntk` with PyTorch's best of 1 and 2 threads.
 // Run with REPDYN_LONG=1 (minutes).
 func TestNTKBenchResNet20(t *testing.T) {
 	if os.Getenv("REPDYN_LONG") == "" {
@@ -73,7 +75,7 @@ func TestNTKBenchResNet20(t *testing.T) {
 		fmt.Printf("split: J %.1f s, K = J J^T %.1f s\n", t2.Sub(t1).Seconds(), time.Since(t2).Seconds())
 	}
 	if os.Getenv("REPDYN_TORCH_BENCH") != "" {
-		out, err := exec.Command("/usr/bin/python3", "testdata/ntk_bench.py", strconv.Itoa(n)).CombinedOutput()
+		out, err := exec.Command("/usr/bin/python3", "testdata/ntk_bench.py", strconv.Itoa(n), strconv.Itoa(runtime.GOMAXPROCS(0))).CombinedOutput()
 		fmt.Printf("torch: %s (err %v)\n", out, err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -148,9 +147,7 @@ func CMSAuto(name string, m nn.Module[float64], x *tensor.Tensor[float64], mode 
 // their children (Children order), other layers are leaves.
 func Leaves(m nn.Module[float64]) []nn.Module[float64] {
 	switch s := m.(type) {
-	case *models.Model[float64]:
-		return Leaves(s.Sequential)
-	case nn.Container[float64]:
+	case nn.Container[float64]: // Sequentials, lib/models models, residual blocks
 		var out []nn.Module[float64]
 		for _, c := range s.Children() {
 			if c != nil {

@@ -10,7 +10,7 @@ import (
 
 func TestCMSLinearHeadAndNonExamples(t *testing.T) {
 	x := randInput(31, 5, 4)
-	base := func() *nn.Sequential[float64] { return MLP(4, []int{7, 6}, 3, nn.ActTanh, true, 9) }
+	base := func() *nn.Sequential[float64] { return models.SmallMLP(4, []int{7, 6}, 3, nn.ActTanh, true, 9) }
 
 	// A linear head: residual at round-off, in both batch-norm modes.
 	withBN := nn.NewSequential[float64]("", nn.NewLinear[float64]("a", 4, 6, true), nn.NewBatchNorm1d[float64]("bn", 6),
@@ -95,7 +95,7 @@ func TestCMSHomogeneous(t *testing.T) {
 	}
 	t.Logf("%s", rep)
 	// with biases: "layer + later biases" holds, "all weights" fails.
-	b := MLP(4, []int{5, 5}, 2, nn.ActReLU, true, 4)
+	b := models.SmallMLP(4, []int{5, 5}, 2, nn.ActReLU, true, 4)
 	rep2, _ := CMSAuto("relu mlp with biases", b, x, nn.Eval)
 	for _, c := range rep2.Results {
 		want := c.Name != "all weights"

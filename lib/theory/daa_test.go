@@ -5,13 +5,17 @@ import (
 	"strings"
 	"testing"
 
+	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
 
-// R7: a width-1 bias-free ReLU chain has rank J <= d_x + 1 at every depth,
-// though d = d_x + L - 1 grows with L; so DAA fails for generic y once
-// n > d_x + 1.
+// R7: a width-1 bias-free ReLU chain has rank J <= d_x at every depth
+// (1-homogeneity in w_1 puts every later column in the span of the w_1
+// block), though d = d_x + L - 1 grows with L; so DAA fails for generic y
+// once n > d_x. With positive weights (the chain active on about half the
+// inputs) the rank is exactly d_x. (This test used the loose bound d_x + 1
+// of an earlier THEORY.md.)
 func TestWidthOneChainRank(t *testing.T) {
 	const dx, n = 3, 12
 	x := randInput(21, n, dx)
@@ -22,7 +26,7 @@ func TestWidthOneChainRank(t *testing.T) {
 	}
 	for depth := 1; depth <= 10; depth++ {
 		for _, pos := range []bool{true, false} {
-			m := WidthOneChain(dx, depth, uint64(depth), pos)
+			m := models.WidthOneChain(dx, depth, uint64(depth), pos)
 			J, err := ComputeJacobian(m, x, JacobianOptions{})
 			if err != nil {
 				t.Fatal(err)
@@ -32,8 +36,8 @@ func TestWidthOneChainRank(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, tr := range rep.PerTau {
-				if tr.Rank > dx+1 {
-					t.Errorf("depth %d: rank %d > d_x+1 = %d at tau %g (d = %d)", depth, tr.Rank, dx+1, tr.Tau, J.D)
+				if tr.Rank > dx || (pos && tr.Rank != dx) {
+					t.Errorf("depth %d (positive %v): rank %d, want <= d_x = %d (= d_x when positive) at tau %g (d = %d)", depth, pos, tr.Rank, dx, tr.Tau, J.D)
 				}
 			}
 			if !strings.HasPrefix(rep.Verdict, "fails") {
@@ -49,7 +53,7 @@ func TestWidthOneChainRank(t *testing.T) {
 // Data-side obstruction: duplicate inputs with different targets give equal
 // rows of J, so rho >= |y1 - y2| / (sqrt(2) ||y||) whatever the model.
 func TestDuplicateInputsObstruct(t *testing.T) {
-	m := MLP(4, []int{64}, 1, nn.ActTanh, true, 3) // d = 385 >> n = 6
+	m := models.SmallMLP(4, []int{64}, 1, nn.ActTanh, true, 3) // d = 385 >> n = 6
 	x := randInput(5, 6, 4)
 	xd := x.Data()
 	copy(xd[4:8], xd[0:4]) // example 1 duplicates example 0
@@ -92,7 +96,7 @@ func TestDuplicateInputsObstruct(t *testing.T) {
 func TestHeadBlockCertificate(t *testing.T) {
 	x := randInput(8, 10, 3)
 	y := OneHot([]int{0, 1, 2, 0, 1, 2, 0, 1, 2, 0}, 3, 1)
-	wide := MLP(3, []int{16, 12}, 3, nn.ActReLU, true, 2)
+	wide := models.SmallMLP(3, []int{16, 12}, 3, nn.ActReLU, true, 2)
 	rep, _, err := AnalyzeDAA(wide, x, y, JacobianOptions{}, DAAOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +108,7 @@ func TestHeadBlockCertificate(t *testing.T) {
 	if !strings.HasPrefix(rep.Verdict, "holds") {
 		t.Errorf("wide verdict %q", rep.Verdict)
 	}
-	narrow := MLP(3, []int{16, 4}, 3, nn.ActReLU, true, 2)
+	narrow := models.SmallMLP(3, []int{16, 4}, 3, nn.ActReLU, true, 2)
 	rep2, _, _ := AnalyzeDAA(narrow, x, y, JacobianOptions{}, DAAOptions{})
 	if c := rep2.Checks[0]; c.Holds || c.Rank != 5 {
 		t.Errorf("narrow: %v", c)
@@ -138,7 +142,7 @@ func TestDAAFromKernelAgrees(t *testing.T) {
 	xd := x.Data()
 	copy(xd[3:6], xd[0:3])
 	y := []float64{1, 0, 1, 0, 1, 0, 1, 1}
-	m := MLP(3, []int{12}, 1, nn.ActTanh, true, 6)
+	m := models.SmallMLP(3, []int{12}, 1, nn.ActTanh, true, 6)
 	J, _ := ComputeJacobian(m, x, JacobianOptions{})
 	a, _ := DAA(J, y, DAAOptions{})
 	b, err := DAAFromKernel(KernelOf(J), y, DAAOptions{})

@@ -7,10 +7,15 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 
+	repblas "repdyn/lib/blas"
 	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
+
+// The tests run on repdyn's BLAS, as the programs do (lib/cmd/repdyn
+// registers it; the library does not).
+func init() { blas64.Use(repblas.Implementation{}) }
 
 // randomize fills every parameter with N(0, scale^2) and the batch-norm
 // running statistics with non-trivial values, so eval mode is not the identity.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -299,37 +298,9 @@ func forEachRow(m nn.Module[float64], x *tensor.Tensor[float64], mode nn.Mode, p
 	return yhat, outs, errors.Join(errs...)
 }
 
-// replicate deep-copies a model for a parallel worker: *models.Model via
-// models.New and its state dict, *nn.Sequential of plain layers via
-// cloneLayer.
-func replicate(m nn.Module[float64]) (nn.Module[float64], error) {
-	switch s := m.(type) {
-	case *models.Model[float64]:
-		c, err := models.New[float64](s.Arch, s.Config)
-		if err != nil {
-			seq, err := cloneLayer[float64](s.Sequential)
-			if err != nil {
-				return nil, err
-			}
-			return &models.Model[float64]{Sequential: seq.(*nn.Sequential[float64]), Arch: s.Arch, Config: s.Config}, nil
-		}
-		src, dst := nn.StateDict[float64](s), nn.StateDict[float64](c)
-		if len(src) != len(dst) {
-			return nil, fmt.Errorf("theory: replica state differs")
-		}
-		for k, v := range src {
-			d, ok := dst[k]
-			if !ok || len(d) != len(v) {
-				return nil, fmt.Errorf("theory: replica lacks %q", k)
-			}
-			copy(d, v)
-		}
-		return c, nil
-	case *nn.Sequential[float64]:
-		return cloneLayer[float64](s)
-	}
-	return nil, fmt.Errorf("theory: cannot replicate %T", m)
-}
+// replicate deep-copies a model for a parallel worker (nn.Clone: every
+// lib/nn layer, lib/models models, and any layer implementing nn.Cloner).
+func replicate(m nn.Module[float64]) (nn.Module[float64], error) { return nn.Clone(m) }
 
 // ComputeJacobian builds the explicit Jacobian J (N x D) of the stacked
 // outputs of the n examples in x (batch first) with N backward passes with

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"repdyn/lib/linalg"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -113,7 +114,7 @@ func checkJacobian(t *testing.T, name string, m nn.Module[float64], x *tensor.Te
 			t.Errorf("chunked K differs from J J^T: %.3g", ek)
 		}
 		// 5. Lanczos top eigenvalues and the matrix-free K u
-		top, err := Lanczos(NTKMatVec(m, x, JacobianOptions{Mode: mode}), J.N, 3, 0, 1)
+		top, err := linalg.Lanczos(NTKMatVec(m, x, JacobianOptions{Mode: mode}), J.N, 3, 0, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package theory
 import (
 	"fmt"
 	"runtime"
-	"runtime/debug"
 	"strings"
 )
 
@@ -49,7 +48,7 @@ func PlanNTK(N, D int, budget int64) *MemPlan {
 	// a row buffer per worker, the GEMM packing workspace and the overhead
 	row := 8*int64(D)*workers + 2*8*int64(N)*GemmChunk + p.Overhead
 	full := Strategy{Name: "explicit", PeakBytes: p.JBytes + p.KBytes + row, Passes: 1, ChunkCols: D,
-		Describing: "build all of J (N backward passes), then K = J J^T by one GEMM"}
+		Describing: "build all of J (N backward passes), then K = J J^T by symmetric rank-k updates"}
 	full.Feasible = full.PeakBytes <= budget
 	p.Strategies = append(p.Strategies, full)
 	// Column chunks: keep N x c of J, K += J_c J_c^T, repeat the passes.
@@ -106,19 +105,13 @@ func (p *MemPlan) String() string {
 	return sb.String()
 }
 
-// enforce sets the Go runtime's soft memory limit to the chosen strategy's
-// peak (so garbage collection keeps the heap within the plan instead of
-// letting it grow to twice the live J) and returns the function restoring
-// the previous limit.
-func (p *MemPlan) enforce() func() {
+// Peak is the chosen strategy's planned peak in bytes (0 when none fits).
+// A program may hand it to the Go runtime (debug.SetMemoryLimit) so that
+// garbage collection keeps the heap near the plan instead of letting it grow
+// to twice the live J; the library never sets process-wide limits itself.
+func (p *MemPlan) Peak() int64 {
 	if p.Chosen < 0 {
-		return func() {}
+		return 0
 	}
-	prev := debug.SetMemoryLimit(-1)
-	lim := p.Strategies[p.Chosen].PeakBytes
-	if prev < lim {
-		return func() {}
-	}
-	debug.SetMemoryLimit(lim)
-	return func() { debug.SetMemoryLimit(prev) }
+	return p.Strategies[p.Chosen].PeakBytes
 }

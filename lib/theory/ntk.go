@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
-	"sort"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 
+	"repdyn/lib/linalg"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -43,7 +42,7 @@ type NTKOptions struct {
 
 // ComputeNTK computes K = J J^T blockwise: it plans memory (printed to
 // opt.Log, returned in NTK.Plan), then builds J whole or in chunks of
-// parameter columns, accumulating K by GEMM.
+// parameter columns, accumulating K by symmetric rank-k updates (Dsyrk).
 func ComputeNTK(m nn.Module[float64], x *tensor.Tensor[float64], opt NTKOptions) (*NTK, error) {
 	ps := opt.params(m)
 	_, d := columnGroups(ps)
@@ -61,7 +60,6 @@ func ComputeNTK(m nn.Module[float64], x *tensor.Tensor[float64], opt NTKOptions)
 	if plan.Chosen < 0 {
 		return nil, fmt.Errorf("theory: NTK of N=%d, D=%d does not fit the budget %s:\n%s", N, d, human(plan.Budget), plan)
 	}
-	defer plan.enforce()()
 	res := &NTK{Mode: opt.Mode, Examples: n, Outputs: outs, N: N, K: make([]float64, N*N), Plan: plan}
 	chunk := plan.Strategies[plan.Chosen].ChunkCols
 	for c0 := 0; c0 < d; c0 += chunk {
@@ -99,21 +97,23 @@ func KernelOf(j *Jacobian) *NTK {
 // (counted in the memory plan).
 const GemmChunk = 2048
 
-// gramAccumulate adds A A^T to the n x n matrix k, A row-major n x w, in
-// column chunks of GemmChunk (bounded workspace).
+// gramAccumulate adds A A^T to the LOWER triangle of the n x n matrix k, A
+// row-major n x w, by symmetric rank-k updates (Dsyrk: half the flops of
+// the full product) in column chunks of GemmChunk (bounded workspace); call
+// symmetrize after the last update.
 func gramAccumulate(k, a []float64, n, w int) {
 	impl := blas64.Implementation()
 	for c0 := 0; c0 < w; c0 += GemmChunk {
 		c := min(GemmChunk, w-c0)
-		impl.Dgemm(blas.NoTrans, blas.Trans, n, n, c, 1, a[c0:], w, a[c0:], w, 1, k, n)
+		impl.Dsyrk(blas.Lower, blas.NoTrans, n, c, 1, a[c0:], w, 1, k, n)
 	}
 }
 
+// symmetrize copies the lower triangle of k onto the upper one.
 func symmetrize(k []float64, n int) {
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
-			v := 0.5 * (k[i*n+j] + k[j*n+i])
-			k[i*n+j], k[j*n+i] = v, v
+			k[i*n+j] = k[j*n+i]
 		}
 	}
 }
@@ -125,104 +125,15 @@ func (k *NTK) At(i, j int) float64 { return k.K[i*k.N+j] }
 // for moderate N) and, if vectors, the eigenvectors as columns of an N x N
 // matrix in the same order.
 func (k *NTK) Eigen(vectors bool) ([]float64, *mat.Dense, error) {
-	return EigenSymDesc(k.K, k.N, vectors)
-}
-
-// EigenSymDesc is the full symmetric eigen-decomposition of a row-major n x n
-// matrix, eigenvalues descending.
-func EigenSymDesc(a []float64, n int, vectors bool) ([]float64, *mat.Dense, error) {
-	s := mat.NewSymDense(n, slices.Clone(a))
-	var es mat.EigenSym
-	if !es.Factorize(s, vectors) {
-		return nil, nil, fmt.Errorf("theory: eigen-decomposition of %d x %d did not converge", n, n)
-	}
-	vals := es.Values(nil)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return vals[idx[a]] > vals[idx[b]] })
-	out := make([]float64, n)
-	for i, j := range idx {
-		out[i] = vals[j]
-	}
-	if !vectors {
-		return out, nil, nil
-	}
-	var ev mat.Dense
-	es.VectorsTo(&ev)
-	v := mat.NewDense(n, n, nil)
-	for i, j := range idx {
-		for r := 0; r < n; r++ {
-			v.Set(r, i, ev.At(r, j))
-		}
-	}
-	return out, v, nil
+	return linalg.EigenSymDesc(k.K, k.N, vectors)
 }
 
 // TopEigen returns the k largest eigenvalues of K by Lanczos (see Lanczos).
 func (k *NTK) TopEigen(nev int, seed uint64) ([]float64, error) {
 	N := k.N
-	return Lanczos(func(dst, v []float64) {
+	return linalg.Lanczos(func(dst, v []float64) {
 		blas64.Implementation().Dgemv(blas.NoTrans, N, N, 1, k.K, N, v, 1, 0, dst, 1)
 	}, N, nev, 0, seed)
-}
-
-// Lanczos returns the nev largest eigenvalues (descending) of a symmetric
-// positive semi-definite operator of size n given by matvec (dst = A v), by
-// the Lanczos iteration with full re-orthogonalization for iters steps
-// (0: min(n, max(2*nev+20, 60))). Use it for large N, e.g. with a matrix-free
-// K v = J (J^T v) (see NTKMatVec).
-func Lanczos(matvec func(dst, v []float64), n, nev, iters int, seed uint64) ([]float64, error) {
-	if iters <= 0 {
-		iters = min(n, max(2*nev+20, 60))
-	}
-	iters = min(iters, n)
-	if nev > iters {
-		return nil, fmt.Errorf("theory: Lanczos: %d eigenvalues requested from %d steps", nev, iters)
-	}
-	r := tensor.NewRNG(seed)
-	Q := make([][]float64, 0, iters)
-	alpha := make([]float64, 0, iters)
-	beta := make([]float64, 0, iters)
-	q := make([]float64, n)
-	for i := range q {
-		q[i] = r.Normal()
-	}
-	scal(q, 1/nrm2(q))
-	w := make([]float64, n)
-	for it := 0; it < iters; it++ {
-		Q = append(Q, slices.Clone(q))
-		matvec(w, q)
-		a := dot(w, q)
-		alpha = append(alpha, a)
-		// full re-orthogonalization (twice is enough)
-		for pass := 0; pass < 2; pass++ {
-			for _, qq := range Q {
-				axpy(-dot(w, qq), qq, w)
-			}
-		}
-		b := nrm2(w)
-		if it == iters-1 || b <= 1e-14*math.Abs(alpha[0])+1e-300 {
-			break
-		}
-		beta = append(beta, b)
-		copy(q, w)
-		scal(q, 1/b)
-	}
-	m := len(alpha)
-	T := make([]float64, m*m)
-	for i := 0; i < m; i++ {
-		T[i*m+i] = alpha[i]
-		if i+1 < m {
-			T[i*m+i+1], T[(i+1)*m+i] = beta[i], beta[i]
-		}
-	}
-	vals, _, err := EigenSymDesc(T, m, false)
-	if err != nil {
-		return nil, err
-	}
-	return vals[:min(nev, m)], nil
 }
 
 // NTKMatVec returns the matrix-free operator u -> K u = J (J^T u): one
@@ -249,6 +160,12 @@ func KernelDistance(k0, kt *NTK) float64 {
 		num += d * d
 		den += a * a
 	}
+	if den == 0 {
+		if num == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
 	return math.Sqrt(num / den)
 }
 
@@ -264,19 +181,6 @@ func KernelTargetAlignment(k *NTK, y []float64) float64 {
 	}
 	yy := dot(y, y)
 	return dot(y, ky) / (math.Sqrt(fro) * yy)
-}
-
-// SymmetryError is max |K_ij - K_ji| / max |K_ij| (0 after ComputeNTK's
-// symmetrization; use it on kernels from elsewhere).
-func SymmetryError(k []float64, n int) float64 {
-	var e, m float64
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			e = max(e, math.Abs(k[i*n+j]-k[j*n+i]))
-			m = max(m, math.Abs(k[i*n+j]))
-		}
-	}
-	return e / m
 }
 
 func dot(a, b []float64) float64 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"repdyn/lib/linalg"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -17,8 +18,9 @@ import (
 type ResidualSplit struct {
 	Tau        float64
 	ResNorm    float64 // ||r||
-	InCol      float64 // ||P r|| / ||r||
+	InCol      float64 // ||U_r^T r|| / ||r|| = ||P r|| / ||r||, computed directly (not as sqrt(1 - OutCol^2))
 	OutCol     float64 // ||(I - P) r|| / ||r||
+	Floor      float64 // round-off level of InCol and OutCol (RoundoffFloor at this cut-off)
 	GradNorm   float64 // ||J^T r|| (half the gradient of ||r||^2)
 	Loss       float64 // ||r||^2 / n  (squared loss, mean over examples)
 	SigmaMinNZ float64 // smallest singular value above tau * sigma_max
@@ -30,7 +32,7 @@ func SplitResidual(J *Jacobian, y []float64, tau float64) (*ResidualSplit, error
 	if tau <= 0 {
 		tau = 1e-8
 	}
-	s, err := SVDOf(J.Data, J.N, J.D)
+	s, err := linalg.SVDOf(J.Data, J.N, J.D)
 	if err != nil {
 		return nil, err
 	}
@@ -39,8 +41,12 @@ func SplitResidual(J *Jacobian, y []float64, tau float64) (*ResidualSplit, error
 		r[i] = J.Yhat[i] - y[i]
 	}
 	rn := nrm2(r)
-	out := s.Residual(r, tau)
-	return &ResidualSplit{Tau: tau, ResNorm: rn, OutCol: out, InCol: math.Sqrt(math.Max(0, 1-out*out)),
+	in, out := s.Project(r, tau)
+	var smax float64
+	if len(s.Singular) > 0 {
+		smax = s.Singular[0]
+	}
+	return &ResidualSplit{Tau: tau, ResNorm: rn, OutCol: out, InCol: in, Floor: RoundoffFloor(J.N, smax, s.SmallestKept(tau), false),
 		GradNorm: nrm2(J.TMatVec(r)), Loss: rn * rn / float64(J.Examples), SigmaMinNZ: s.SmallestKept(tau)}, nil
 }
 
@@ -52,7 +58,7 @@ type PL struct {
 	Bound    float64 // 4 sigma_min+^2 L
 	Ratio    float64 // GradSq / Bound (>= 1 when r in Col(J))
 	SigmaMin float64 // sigma_min+ at the cut-off
-	InCol    bool    // r in Col(J) at round-off (the hypothesis)
+	InCol    bool    // r in Col(J) at round-off (OutCol <= the split's Floor: the hypothesis)
 	// Rate is the contraction factor 1 - 2 sigma_min+^2 / beta of one GD
 	// step with step 1/beta (set by SetSmoothness).
 	Rate float64
@@ -65,7 +71,7 @@ func PLRatio(J *Jacobian, y []float64, tau float64) (*PL, error) {
 		return nil, err
 	}
 	L := sp.ResNorm * sp.ResNorm
-	p := &PL{GradSq: 4 * sp.GradNorm * sp.GradNorm, Bound: 4 * sp.SigmaMinNZ * sp.SigmaMinNZ * L, SigmaMin: sp.SigmaMinNZ, InCol: sp.OutCol <= DefaultRoundoff}
+	p := &PL{GradSq: 4 * sp.GradNorm * sp.GradNorm, Bound: 4 * sp.SigmaMinNZ * sp.SigmaMinNZ * L, SigmaMin: sp.SigmaMinNZ, InCol: sp.OutCol <= sp.Floor}
 	p.Ratio = p.GradSq / p.Bound
 	return p, nil
 }
@@ -84,7 +90,7 @@ func CrossEntropyColumnInf(J *Jacobian, labels []int, tau float64, iters int) (i
 	if tau <= 0 {
 		tau = 1e-8
 	}
-	s, err := SVDOf(J.Data, J.N, J.D)
+	s, err := linalg.SVDOf(J.Data, J.N, J.D)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -163,7 +169,7 @@ func ColumnSpaceInclusion(A, B *Jacobian, tau float64) (float64, error) {
 	if tau <= 0 {
 		tau = 1e-10
 	}
-	s, err := SVDOf(B.Data, B.N, B.D)
+	s, err := linalg.SVDOf(B.Data, B.N, B.D)
 	if err != nil {
 		return 0, err
 	}
@@ -185,64 +191,6 @@ func ColumnSpaceInclusion(A, B *Jacobian, tau float64) (float64, error) {
 		return 0, nil
 	}
 	return math.Sqrt(num / den), nil
-}
-
-// WidenMLP returns an MLP built by MLP-like layer naming that contains the
-// small one (R6): each hidden layer gets extra units; the extra units'
-// incoming weights are random (seed) and their OUTGOING weights are zero, so
-// the function (and every output) is unchanged. small must be a Sequential
-// of Linear and Activation layers (as built by MLP).
-func WidenMLP(small *nn.Sequential[float64], extra int, seed uint64) (*nn.Sequential[float64], error) {
-	r := tensor.NewRNG(seed)
-	big := nn.NewSequential[float64](small.Name())
-	var lins []*nn.Linear[float64]
-	for _, l := range small.Layers {
-		if lin, ok := l.(*nn.Linear[float64]); ok {
-			lins = append(lins, lin)
-		}
-	}
-	li := 0
-	for _, l := range small.Layers {
-		switch s := l.(type) {
-		case *nn.Linear[float64]:
-			in, out := s.In, s.Out
-			if li > 0 {
-				in += extra
-			}
-			if li < len(lins)-1 {
-				out += extra
-			}
-			b := nn.NewLinear[float64](s.Name(), in, out, s.Bias != nil)
-			for o := 0; o < out; o++ {
-				for i := 0; i < in; i++ {
-					var v float64
-					switch {
-					case o < s.Out && i < s.In:
-						v = s.Weight.Data[o*s.In+i]
-					case o < s.Out: // outgoing weights of the extra units
-						v = 0
-					default: // incoming weights of the extra units
-						v = r.Normal() / math.Sqrt(float64(in))
-					}
-					b.Weight.Data[o*in+i] = v
-				}
-				if b.Bias != nil {
-					if o < s.Out {
-						b.Bias.Data[o] = s.Bias.Data[o]
-					} else {
-						b.Bias.Data[o] = 0.1 * r.Normal()
-					}
-				}
-			}
-			big.Append(b)
-			li++
-		case *nn.Activation[float64]:
-			big.Append(nn.NewActivation[float64](s.Name(), s.Kind, s.Slope))
-		default:
-			return nil, fmt.Errorf("theory: WidenMLP: layer %T not supported", l)
-		}
-	}
-	return big, nil
 }
 
 // SweepPoint is one model of a width or depth sweep (R6, R7).

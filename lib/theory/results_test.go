@@ -3,13 +3,14 @@ package theory
 import (
 	"testing"
 
+	"repdyn/lib/models"
 	"repdyn/lib/nn"
 )
 
 func TestR5PLAndR1Split(t *testing.T) {
 	x := randInput(41, 6, 3)
 	y := []float64{1, -1, 0.5, 2, 0, -0.5}
-	m := MLP(3, []int{20}, 1, nn.ActTanh, true, 2)
+	m := models.SmallMLP(3, []int{20}, 1, nn.ActTanh, true, 2)
 	J, _ := ComputeJacobian(m, x, JacobianOptions{})
 	pl, err := PLRatio(J, y, 0)
 	if err != nil {
@@ -37,7 +38,7 @@ func TestR5PLAndR1Split(t *testing.T) {
 func TestR2CrossEntropyInf(t *testing.T) {
 	x := randInput(42, 5, 3)
 	labels := []int{0, 1, 2, 1, 0}
-	m := MLP(3, []int{16}, 3, nn.ActReLU, true, 3) // rank J = N = 15
+	m := models.SmallMLP(3, []int{16}, 3, nn.ActReLU, true, 3) // rank J = N = 15
 	J, _ := ComputeJacobian(m, x, JacobianOptions{})
 	f1, q1, _ := CrossEntropyColumnInf(J, labels, 0, 100)
 	f2, q2, _ := CrossEntropyColumnInf(J, labels, 0, 400)
@@ -49,8 +50,8 @@ func TestR2CrossEntropyInf(t *testing.T) {
 
 func TestR6WiderContainsSmaller(t *testing.T) {
 	x := randInput(43, 8, 3)
-	small := MLP(3, []int{1}, 1, nn.ActTanh, true, 5) // d = 6 < N = 8
-	big, err := WidenMLP(small, 6, 9)
+	small := models.SmallMLP(3, []int{1}, 1, nn.ActTanh, true, 5) // d = 6 < N = 8
+	big, err := models.WidenMLP(small, 6, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,13 +86,13 @@ func TestR7DepthSweep(t *testing.T) {
 		y[i] = float64(i % 2)
 	}
 	pts, err := Sweep([]int{1, 2, 4, 8, 16, 32}, func(depth int) (nn.Module[float64], error) {
-		return WidthOneChain(dx, depth, 7, true), nil
+		return models.WidthOneChain(dx, depth, 7, true), nil
 	}, x, y, JacobianOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range pts {
-		if p.Rank > dx+1 || p.Verdict != "fails" {
+		if p.Rank != dx || p.Verdict != "fails" { // R7: rank J <= d_x, exactly d_x for an active chain
 			t.Errorf("depth %d: d=%d rank %d verdict %s", p.Value, p.D, p.Rank, p.Verdict)
 		}
 		t.Logf("width-1 chain depth %2d: d = %2d, N = %d, rank J = %d, rho = %.3f", p.Value, p.D, p.N, p.Rank, p.Rho)
@@ -99,7 +100,7 @@ func TestR7DepthSweep(t *testing.T) {
 }
 
 func TestScaledAndPlanLimits(t *testing.T) {
-	m := MLP(3, []int{8}, 2, nn.ActTanh, true, 1)
+	m := models.SmallMLP(3, []int{8}, 2, nn.ActTanh, true, 1)
 	x := randInput(61, 4, 3)
 	J1, _ := ComputeJacobian(m, x, JacobianOptions{})
 	s := NewScaled(m, 10)
@@ -135,7 +136,7 @@ func TestLazyVersusRich(t *testing.T) {
 	y := []float64{1, -1, 0.5, -0.5, 1, 0, -1, 0.3}
 	dist := map[float64]float64{}
 	for _, alpha := range []float64{1, 100} {
-		m := MLP(3, []int{32}, 1, nn.ActTanh, true, 4)
+		m := models.SmallMLP(3, []int{32}, 1, nn.ActTanh, true, 4)
 		s := NewScaled(m, alpha)
 		f0, _, _ := Outputs(s, x, nn.Eval)
 		J0, _ := ComputeJacobian(m, x, JacobianOptions{})

@@ -8,7 +8,6 @@ import (
 	"unsafe"
 
 	"repdyn/lib/checkpoint"
-	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/optim"
 )
@@ -222,14 +221,14 @@ func loadModel[T nn.Float](c *Checkpoint, m nn.Module[T]) error {
 		data  []T
 	}
 	var slots []slot
-	var shapes []models.TensorShape
+	var shapes []nn.TensorShape
 	for _, p := range m.Params() {
 		slots = append(slots, slot{p.Name, p.Shape, p.Data})
-		shapes = append(shapes, models.TensorShape{Name: p.Name, Shape: p.Shape})
+		shapes = append(shapes, nn.TensorShape{Name: p.Name, Shape: p.Shape})
 	}
 	for _, b := range m.Buffers() {
 		slots = append(slots, slot{b.Name, b.Shape, b.Data})
-		shapes = append(shapes, models.TensorShape{Name: b.Name, Shape: b.Shape, Buffer: true})
+		shapes = append(shapes, nn.TensorShape{Name: b.Name, Shape: b.Shape, Buffer: true})
 	}
 	if err := c.fits(shapes, "the model"); err != nil {
 		return err
@@ -250,15 +249,15 @@ func loadModel[T nn.Float](c *Checkpoint, m nn.Module[T]) error {
 	return nil
 }
 
-// CheckShapes compares the tensors a model would have (models.Shapes) with
+// CheckShapes compares the tensors a model would have (lib/models.Shapes) with
 // the checkpoint's, as LoadModel does but without a model: every one must be
 // present with the same shape and the checkpoint must have no other model
 // tensor. The error names the first mismatching tensor.
-func (c *Checkpoint) CheckShapes(shapes []models.TensorShape) error {
+func (c *Checkpoint) CheckShapes(shapes []nn.TensorShape) error {
 	return c.fits(shapes, "its model spec")
 }
 
-func (c *Checkpoint) fits(shapes []models.TensorShape, what string) error {
+func (c *Checkpoint) fits(shapes []nn.TensorShape, what string) error {
 	known := make(map[string]bool, len(shapes))
 	for _, s := range shapes {
 		known[s.Name] = true
@@ -276,30 +275,6 @@ func (c *Checkpoint) fits(shapes []models.TensorShape, what string) error {
 		}
 	}
 	return nil
-}
-
-// NewModel builds the model name with cfg (typically a checkpoint's stored
-// model spec) and loads c into it. The shapes of every parameter and buffer
-// are derived from (name, cfg) with models.Shapes, which bounds every size,
-// and compared with the checkpoint's header before anything is allocated, so
-// a spec that does not describe the file's tensors fails with a one-line
-// error instead of allocating what it asks for.
-func NewModel[T nn.Float](c *Checkpoint, name string, cfg models.Config) (*models.Model[T], error) {
-	shapes, err := models.Shapes(name, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: model spec: %w", c.Path, err)
-	}
-	if err := c.CheckShapes(shapes); err != nil {
-		return nil, err
-	}
-	m, err := models.New[T](name, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("train: checkpoint %s: model spec: %w", c.Path, err)
-	}
-	if err := c.LoadModel(m); err != nil {
-		return nil, err
-	}
-	return m, nil
 }
 
 // LoadOptimizer restores the optimizer's state from the checkpoint.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"repdyn/lib/models"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 )
@@ -124,24 +123,19 @@ func diagnoseForward[T nn.Float](m nn.Module[T], x *tensor.Tensor[T]) (string, f
 
 func descend[T nn.Float](m nn.Module[T], x *tensor.Tensor[T]) (string, float64, *tensor.Tensor[T]) {
 	switch b := m.(type) {
-	case *models.Model[T]:
-		return descendSeq(b.Layers, x)
-	case *nn.Sequential[T]:
-		return descendSeq(b.Layers, x)
-	case *nn.BasicBlock[T]:
+	case nn.Residual[T]:
 		// Main path, then the shortcut, then the block as a whole (the sum).
-		if name, v, y := descendSeq([]nn.Module[T]{b.Conv1, b.BN1, b.Relu1, b.Conv2, b.BN2}, x); name != "" || y == nil {
+		main, shortcut, _ := b.Wiring()
+		if name, v, y := descendSeq(main, x); name != "" || y == nil {
 			return name, v, nil
 		}
-		if b.Downsample != nil {
-			if name, v, y := descend(b.Downsample, x); name != "" || y == nil {
+		if shortcut != nil {
+			if name, v, y := descend(shortcut, x); name != "" || y == nil {
 				return name, v, nil
 			}
 		}
-	case *nn.PreActBlock[T]:
-		if name, v, y := descendSeq([]nn.Module[T]{b.BN1, b.Relu1, b.Conv1, b.BN2, b.Relu2, b.Conv2}, x); name != "" || y == nil {
-			return name, v, nil
-		}
+	case nn.Container[T]: // Sequential (and lib/models models, which embed one)
+		return descendSeq(b.Children(), x)
 	}
 	return forwardCheck(m, x)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"repdyn/lib/linalg"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 	"repdyn/lib/theory"
@@ -29,7 +30,7 @@ func Descend(m nn.Module[float64], x *tensor.Tensor[float64], y []float64, alpha
 	if err != nil {
 		return nil, err
 	}
-	sv, err := theory.SVDOf(J0.Data, J0.N, J0.D)
+	sv, err := linalg.SVDOf(J0.Data, J0.N, J0.D)
 	if err != nil {
 		return nil, err
 	}

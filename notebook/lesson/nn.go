@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"repdyn/lib/linalg"
 	"repdyn/lib/nn"
 	"repdyn/lib/tensor"
 	"repdyn/lib/theory"
@@ -87,7 +88,7 @@ func StepSize(m nn.Module[float64], x *tensor.Tensor[float64], c float64) (float
 	if err != nil {
 		return 0, err
 	}
-	sv, err := theory.SVDOf(J.Data, J.N, J.D)
+	sv, err := linalg.SVDOf(J.Data, J.N, J.D)
 	if err != nil {
 		return 0, err
 	}

@@ -5,12 +5,12 @@ import (
 	"math"
 	"testing"
 
+	"repdyn/lib/models"
 	"repdyn/lib/nn"
-	"repdyn/lib/theory"
 )
 
 func TestSquaredLossGradient(t *testing.T) {
-	m := theory.MLP(3, []int{5}, 2, nn.ActTanh, true, 1)
+	m := models.SmallMLP(3, []int{5}, 2, nn.ActTanh, true, 1)
 	x := Inputs(Gaussian(4, 3, 1), 4, 3)
 	y := Targets(4, 2, 2)
 	f := SquaredLoss(m, x, y)

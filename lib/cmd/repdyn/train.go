@@ -239,7 +239,7 @@ func runEval(args []string, stdout io.Writer) error {
 	if cfg.NumClasses != 0 && cfg.NumClasses != ds.Classes {
 		return fmt.Errorf("dataset %s has %d classes but the checkpoint's %s has %d outputs", *dsName, ds.Classes, spec.Model, cfg.NumClasses)
 	}
-	model, err := train.NewModel[float32](c, spec.Model, cfg) // shapes checked against the file first
+	model, err := experiment.NewModel[float32](c, spec.Model, cfg) // shapes checked against the file first
 	if err != nil {
 		return err
 	}
