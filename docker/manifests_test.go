@@ -387,7 +387,7 @@ type z2jhValues struct {
 	Hub struct {
 		Config      map[string]map[string]any `json:"config"`
 		ExtraConfig map[string]string         `json:"extraConfig"`
-		DB     struct {
+		DB          struct {
 			Type string `json:"type"`
 		} `json:"db"`
 	} `json:"hub"`
