@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -59,6 +58,16 @@ type ntkBenchResult struct {
 func benchNTK(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench ntk", flag.ContinueOnError)
 	fs.SetOutput(stdout)
+	fs.Usage = flagUsage(fs, stdout, `usage: repdyn bench ntk [flags]
+
+Times the empirical NTK K = J J^T of a model's logits (eval mode, float64)
+on n synthetic images: J by backward passes, K by symmetric rank-k updates
+(lib/blas Dsyrk), within a memory plan. Prints one JSON line: seconds, the
+flops of J and K, the in-process Dgemm rate and the fraction of that floor,
+peak RSS against the plan. bench/ntk_compare.sh runs it beside PyTorch.
+
+flags:
+`, "")
 	name := fs.String("model", "resnet20", "model name (lib/models)")
 	width := fs.Float64("width", 1, "width multiplier")
 	n := fs.Int("n", 128, "examples (rows: n * 10 outputs)")
@@ -67,14 +76,14 @@ func benchNTK(args []string, stdout io.Writer) error {
 	hw := fs.Int("hw", 32, "image height and width")
 	budget := fs.Int("budget-mb", 0, "memory budget of the NTK plan in MiB (default theory.DefaultMemoryBudget)")
 	plan := fs.Bool("plan", false, "print the memory plan to stderr")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := checkModelName(*name); err != nil {
 		return err
 	}
 	if *n <= 0 || *hw <= 0 || *width <= 0 || *threads < 0 || *budget < 0 || *workers < 0 {
-		return fmt.Errorf("--n, --hw and --width must be positive, --threads, --workers and --budget-mb non-negative")
+		return usagef("--n, --hw and --width must be positive, --threads, --workers and --budget-mb non-negative")
 	}
 	th := *threads
 	if th == 0 {

@@ -17,12 +17,25 @@ func init() {
 func runNotebooks(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("notebooks", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = flagUsage(fs, stdout, `usage: repdyn notebooks [flags] [GLOB]
+
+Measures the code cells of the notebooks matching GLOB (default
+notebooks/*.ipynb; quote it): per notebook the number of code cells, the
+median and the largest non-blank line count, then every broken rule: a
+median above --median, a cell above --max, a function defined in two
+notebooks, a "var _ =" line. Exit status 1 when a rule is broken.
+
+flags:
+`, "")
+	lim := nbstats.Default
+	fs.Float64Var(&lim.Median, "median", lim.Median, "largest median code-cell length (non-blank lines)")
+	fs.IntVar(&lim.Max, "max", lim.Max, "largest code cell (non-blank lines)")
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	glob := "notebooks/*.ipynb"
 	if fs.NArg() > 1 {
-		return fmt.Errorf("usage: repdyn notebooks [GLOB] (default %s)", glob)
+		return usagef("at most one GLOB (default %s)", glob)
 	}
 	if fs.NArg() == 1 {
 		glob = fs.Arg(0)
@@ -35,7 +48,7 @@ func runNotebooks(args []string, stdout io.Writer) error {
 		return fmt.Errorf("notebooks: no notebooks match %s", glob)
 	}
 	fmt.Fprint(stdout, nbstats.Table(nbs))
-	all, _ := nbstats.Problems(nbs, nbstats.Default)
+	all, _ := nbstats.Problems(nbs, lim)
 	for _, p := range all {
 		fmt.Fprintln(stdout, p)
 	}
