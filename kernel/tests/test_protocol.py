@@ -185,6 +185,35 @@ class RepdynKernelTests(jupyter_kernel_test.KernelTests):
         raise AssertionError("no checkpoint in " + cache_dir)
 
 
+class KernelStart(unittest.TestCase):
+    """The kernelspec starts GoNB with no fake error line on stderr and with
+    PATH extended (the kernel's tools and Go first), not replaced."""
+
+    def test_stderr_and_path(self):
+        marker = tempfile.mkdtemp(prefix="repdyn-path-marker-")
+        self.addCleanup(shutil.rmtree, marker, True)
+        env = dict(os.environ, PATH=marker + os.pathsep + os.environ.get("PATH", os.defpath))
+        with tempfile.TemporaryFile(mode="w+") as err:
+            km, kc = start_new_kernel(kernel_name=KERNEL, env=env, stderr=err)
+            try:
+                out = []
+                reply = kc.execute_interactive('%%\nfmt.Println("PATH=" + os.Getenv("PATH"))', timeout=120,
+                                               output_hook=lambda m: out.append(m))
+                self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+            finally:
+                kc.stop_channels()
+                km.shutdown_kernel(now=True)
+            err.seek(0)
+            stderr = err.read()
+        self.assertNotIn("Error message", stderr, "GoNB's start-up test line reached the server's stderr")
+        text = "".join(m["content"].get("text", "") for m in out if m["msg_type"] == "stream")
+        path = text.split("PATH=", 1)[-1].strip().split(os.pathsep)
+        spec = km.kernel_spec
+        first = spec.env["REPDYN_KERNEL_PATH"].split(os.pathsep)
+        self.assertEqual(path[:len(first)], first, "the kernel's tools and Go come first")
+        self.assertIn(marker, path, "the server's PATH is kept")
+
+
 WARM_CELL = ('import (\n\t"math"\n\t"repdyn/lib/cpuinfo"\n\t"repdyn/notebook/show"\n)\n\n%%\n'
              'r := cpuinfo.Get()\nc := show.NewChart("warm", "x", "y")\n'
              'for i := 0; i < 50; i++ { c.Add("sin", float64(i), math.Sin(float64(i)/5)) }\n'
