@@ -128,8 +128,13 @@ export async function runLabNotebook(context, opt, nb, check) {
 export async function fullScreenshot(page, file) {
   const vp = page.viewportSize();
   const h = await page.evaluate(() => {
-    const n = window.jupyterapp.shell.currentWidget.content.node;
-    return n.scrollHeight + (window.innerHeight - n.clientHeight) + 40;
+    const nb = window.jupyterapp.shell.currentWidget.content;
+    const n = nb.node;
+    // The bottom of the last cell, not scrollHeight: JupyterLab adds room to
+    // scroll past the end.
+    const last = nb.widgets[nb.widgets.length - 1].node;
+    const bottom = last.getBoundingClientRect().bottom - n.getBoundingClientRect().top + n.scrollTop;
+    return bottom + (window.innerHeight - n.clientHeight) + 40;
   });
   await page.setViewportSize({ width: vp.width, height: Math.min(Math.max(h, vp.height), 30000) });
   await page.waitForTimeout(500);
