@@ -136,7 +136,7 @@ export async function fullScreenshot(page, file) {
     const bottom = last.getBoundingClientRect().bottom - n.getBoundingClientRect().top + n.scrollTop;
     return bottom + (window.innerHeight - n.clientHeight) + 40;
   });
-  await page.setViewportSize({ width: vp.width, height: Math.min(Math.max(h, vp.height), 30000) });
+  await page.setViewportSize({ width: vp.width, height: Math.ceil(Math.min(Math.max(h, vp.height), 30000)) });
   await page.waitForTimeout(500);
   await page.screenshot({ path: file });
   await page.setViewportSize(vp);
