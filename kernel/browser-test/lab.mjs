@@ -32,7 +32,8 @@ export async function runLabNotebook(context, opt, nb, check) {
   const base = nb.replace(/\.ipynb$/, '');
   const page = await context.newPage();
   page.on('pageerror', (e) => console.log('page error:', e.message));
-  const url = `${opt.url}/lab/tree/${encodeURIComponent(nb)}?token=${encodeURIComponent(opt.token)}`;
+  // ?reset: a fresh workspace, so that notebooks of earlier runs do not reopen.
+  const url = `${opt.url}/lab/tree/${encodeURIComponent(nb)}?reset&token=${encodeURIComponent(opt.token)}`;
   await page.goto(url, { waitUntil: 'load', timeout: 60000 });
   await waitLabReady(page);
   // The notebook panel of nb is the current widget once its kernel is idle.
