@@ -18,7 +18,7 @@ export function expectations(file) {
     verdicts: cells.filter((c) => c.metadata && c.metadata.repdyn && c.metadata.repdyn.verdict).length,
     charts: code.filter((c) => /ShowChart|\.Show\(\)|NewLive|show\.Images/.test(c)).length,
     bars: code.some((c) => /NewProgress/.test(c)),
-    sliders: code.filter((c) => /widgets\.Slider|\.Slider\(/.test(c)).length,
+    sliders: code.filter((c) => /widgets\.Slider|\.Slider\(|show\.Explore\(/.test(c)).length,
   };
 }
 
@@ -32,8 +32,9 @@ export async function runLabNotebook(context, opt, nb, check) {
   const base = nb.replace(/\.ipynb$/, '');
   const page = await context.newPage();
   page.on('pageerror', (e) => console.log('page error:', e.message));
-  // ?reset: a fresh workspace, so that notebooks of earlier runs do not reopen.
-  const url = `${opt.url}/lab/tree/${encodeURIComponent(nb)}?reset&token=${encodeURIComponent(opt.token)}`;
+  // A new workspace per run, so that notebooks of earlier runs do not reopen.
+  const ws = `repdyn-test-${Date.now()}`;
+  const url = `${opt.url}/lab/workspaces/${ws}/tree/${encodeURIComponent(nb)}?token=${encodeURIComponent(opt.token)}`;
   await page.goto(url, { waitUntil: 'load', timeout: 60000 });
   await waitLabReady(page);
   // The notebook panel of nb is the current widget once its kernel is idle.
@@ -49,15 +50,7 @@ export async function runLabNotebook(context, opt, nb, check) {
   const t0 = Date.now();
   // Run > Run All Cells, by its command.
   await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
-  // Done when no cell is queued or running ([*]) and the kernel has been
-  // idle for two polls in a row.
-  await page.waitForFunction(() => {
-    const w = window.jupyterapp.shell.currentWidget;
-    const busy = [...w.node.querySelectorAll('.jp-InputPrompt')].some((p) => p.textContent.includes('*'));
-    const idle = w.sessionContext.session.kernel.status === 'idle';
-    window.__repdynIdle = !busy && idle ? (window.__repdynIdle || 0) + 1 : 0;
-    return window.__repdynIdle >= 3;
-  }, null, { timeout: opt.timeoutS * 1000, polling: 500 });
+  const widgets = await runAllWithSliders(page, opt, base, check);
   const seconds = (Date.now() - t0) / 1000;
   console.log(`all cells ran in ${seconds.toFixed(1)} s (lab)`);
 
@@ -121,7 +114,79 @@ export async function runLabNotebook(context, opt, nb, check) {
   await fullScreenshot(page, path.join(opt.out, `${base}-lab-full.png`));
   await page.evaluate(() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown());
   await page.close();
-  return { seconds, ...r };
+  return { seconds, widgets, ...r };
+}
+
+// runAllWithSliders waits until every cell ran: no cell queued or running
+// ([*]) and the kernel idle for three polls in a row. A slider in a running
+// cell (a live widget cell such as show.Explore) is moved 5 times on the way
+// (each move must redraw the cell's .repdyn-explore chart for that value,
+// when the cell draws one), then the cell is interrupted and Run All goes on.
+async function runAllWithSliders(page, opt, base, check) {
+  const out = [];
+  const deadline = Date.now() + opt.timeoutS * 1000;
+  for (;;) {
+    const state = await page.waitForFunction(() => {
+      const w = window.jupyterapp.shell.currentWidget;
+      const prompts = [...w.node.querySelectorAll('.jp-InputPrompt')];
+      const busy = prompts.some((p) => p.textContent.includes('*'));
+      const idle = w.sessionContext.session.kernel.status === 'idle';
+      window.__repdynIdle = !busy && idle ? (window.__repdynIdle || 0) + 1 : 0;
+      if (window.__repdynIdle >= 3) return 'done';
+      const live = [...w.node.querySelectorAll('.jp-OutputArea-output input[type="range"]')].filter((e) => {
+        const cell = e.closest('.jp-CodeCell');
+        const p = cell && cell.querySelector('.jp-InputPrompt');
+        return !e.dataset.repdynMeasured && p && p.textContent.includes('*');
+      });
+      return live.length > 0 ? 'widget' : false;
+    }, null, { timeout: Math.max(1000, deadline - Date.now()), polling: 500 }).then((h) => h.jsonValue());
+    if (state === 'done') return out;
+    out.push(await moveSlider(page, opt, `${base}-lab-widget${out.length + 1}`, check));
+    await page.evaluate(() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.interrupt());
+  }
+}
+
+// moveSlider moves the first unmeasured live slider 5 times, timing each
+// redraw of the cell's chart; screenshot NAME.png after.
+async function moveSlider(page, opt, name, check) {
+  const handle = await page.evaluateHandle(() => {
+    const e = [...document.querySelectorAll('.jp-OutputArea-output input[type="range"]')].find((x) => !x.dataset.repdynMeasured);
+    e.dataset.repdynMeasured = '1';
+    return e;
+  });
+  await handle.evaluate((s) => s.closest('.jp-CodeCell').scrollIntoView());
+  const ms = await handle.evaluate(async (s) => {
+    const cell = s.closest('.jp-CodeCell');
+    const lo = Number(s.min), hi = Number(s.max);
+    const times = [];
+    let cur = Number(s.value);
+    for (let k = 0; k < 5; k++) {
+      let v = lo + ((k * 7 + 3) % (hi - lo + 1));
+      if (v === cur) v = v === hi ? lo : v + 1;
+      cur = v;
+      const t0 = performance.now();
+      s.value = String(v);
+      s.dispatchEvent(new Event('input'));
+      s.dispatchEvent(new Event('change'));
+      if (!cell.querySelector('.repdyn-explore')) continue;
+      await new Promise((resolve, reject) => {
+        const poll = () => {
+          const img = cell.querySelector(`.repdyn-explore[data-value="${v}"] img`);
+          if (img && img.complete && img.naturalWidth > 0) return resolve();
+          if (performance.now() > t0 + 20000) return reject(new Error(`no redraw for value ${v} in 20 s`));
+          requestAnimationFrame(poll);
+        };
+        poll();
+      });
+      times.push(performance.now() - t0);
+    }
+    return times;
+  }).catch((e) => { check(false, `${name}: ${e.message}`); return []; });
+  await page.screenshot({ path: path.join(opt.out, `${name}.png`) });
+  const sorted = [...ms].sort((a, b) => a - b);
+  const m = { name, moves: ms.length, median_ms: sorted[Math.floor(sorted.length / 2)], worst_ms: sorted[sorted.length - 1], ms };
+  console.log(`widget ${name}: ${ms.length} timed moves, median ${m.median_ms} ms, worst ${m.worst_ms} ms`);
+  return m;
 }
 
 // fullScreenshot grows the viewport to the current notebook's full height
@@ -131,6 +196,7 @@ export async function fullScreenshot(page, file) {
   const h = await page.evaluate(() => {
     const nb = window.jupyterapp.shell.currentWidget.content;
     const n = nb.node;
+    n.scrollTop = 0;
     // The bottom of the last cell, not scrollHeight: JupyterLab adds room to
     // scroll past the end.
     const last = nb.widgets[nb.widgets.length - 1].node;
