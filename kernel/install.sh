@@ -22,8 +22,10 @@
 #  2. builds GoNB v0.11.4, goimports and gopls v0.23.0 from the pinned tools
 #     module kernel/tools into kernel/bin (skipped when up to date);
 #  3. writes the kernelspec: absolute paths, the library and the notebook
-#     helpers (repdyn/notebook) in GoNB's --go_work, GOTOOLCHAIN=local, a PATH
-#     with the tools and Go, and the Go caches used at install time;
+#     helpers (repdyn/notebook) in GoNB's --go_work, GOTOOLCHAIN=local, the
+#     tools and Go in front of the server's PATH (kernel/gonb-kernel.sh
+#     extends PATH, it does not replace it), and the Go caches used at
+#     install time;
 #  4. pre-builds the library through a workspace like the one GoNB makes for
 #     a notebook, so that the first cell starts in about 2 s instead of 20 s.
 set -euo pipefail
@@ -120,13 +122,13 @@ fi
 
 # 3. Kernelspec.
 mkdir -p "$kdir"
-kpath="$bin:$goroot/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+kpath="$bin:$goroot/bin"
 json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
 tmpjson="$(mktemp "$kdir/.kernel.json.XXXXXX")"
 cat > "$tmpjson" <<EOF
 {
   "argv": [
-    $(json_str "$bin/gonb"),
+    $(json_str "$here/gonb-kernel.sh"),
     "--kernel",
     "{connection_file}",
     $(json_str "--go_work=$root,$root/notebook"),
@@ -138,7 +140,7 @@ cat > "$tmpjson" <<EOF
   "language": "go",
   "interrupt_mode": "message",
   "env": {
-    "PATH": $(json_str "$kpath"),
+    "REPDYN_KERNEL_PATH": $(json_str "$kpath"),
     "GOTOOLCHAIN": "local",
     "GOROOT": $(json_str "$goroot"),
     "GOCACHE": $(json_str "$gocache"),

@@ -5,7 +5,10 @@
 // and every verdict cell of the notebook file passed. Saves screenshots.
 //
 //   node test.mjs --url http://127.0.0.1:PORT --token TOKEN --dir NOTEBOOK_DIR \
-//     --notebook 00-start-here.ipynb,04-sufficiency.ipynb --out DIR [--timeout-s 300]
+//     --notebook 00-start-here.ipynb,04-sufficiency.ipynb --out DIR [--timeout-s 300] \
+//     [--ui classic|lab]
+//
+// --ui lab drives JupyterLab instead (lab.mjs: the server is kernel/lab's).
 //
 // kernel/ci-test.sh starts the server (on a temporary copy of notebooks/)
 // and runs this.
@@ -13,9 +16,10 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runLabNotebook } from './lab.mjs';
 
 function args() {
-  const a = { url: '', token: '', notebook: '00-start-here.ipynb', dir: '', out: '', timeoutS: 300 };
+  const a = { url: '', token: '', notebook: '00-start-here.ipynb', dir: '', out: '', timeoutS: 300, ui: 'classic' };
   const v = process.argv.slice(2);
   for (let i = 0; i < v.length; i += 2) {
     const k = v[i].replace(/^--/, '');
@@ -25,6 +29,7 @@ function args() {
     else if (k === 'out') a.out = v[i + 1];
     else if (k === 'dir') a.dir = v[i + 1];
     else if (k === 'timeout-s') a.timeoutS = Number(v[i + 1]);
+    else if (k === 'ui') a.ui = v[i + 1];
     else throw new Error(`unknown flag ${v[i]}`);
   }
   if (!a.url || !a.out || !a.dir) throw new Error('need --url, --dir and --out');
@@ -203,9 +208,9 @@ let exitCode = 0;
 try {
   for (const nb of opt.notebook.split(',')) {
     console.log(`--- ${nb}`);
-    results[nb] = await runNotebook(nb);
+    results[nb] = opt.ui === 'lab' ? await runLabNotebook(context, opt, nb, check) : await runNotebook(nb);
   }
-  fs.writeFileSync(path.join(opt.out, 'browser-result.json'), JSON.stringify({ ...results, failures }, null, 1));
+  fs.writeFileSync(path.join(opt.out, opt.ui === 'lab' ? 'browser-result-lab.json' : 'browser-result.json'), JSON.stringify({ ...results, failures }, null, 1));
 } catch (e) {
   console.log('FAIL', e.stack || e);
   failures.push(String(e));

@@ -10,6 +10,13 @@ display data, completion, errors) it checks the repdyn specifics: library
 imports, in-place display updates, interrupt -> checkpoint -> resume, and the
 timing targets (first cell of a fresh kernel < 3 s, warm library cell < 1.5 s;
 asserted strictly with REPDYN_TIMING_STRICT=1, else only a 3x miss fails).
+
+With REPDYN_JUPYTER_SERVER=URL (and REPDYN_JUPYTER_TOKEN, and
+REPDYN_JUPYTER_RUNTIME, the server's JUPYTER_RUNTIME_DIR) the kernels are
+started by that running Jupyter server (e.g. the JupyterLab of kernel/lab)
+through its REST API, as JupyterLab starts them, and interrupted and shut
+down through it; the tests then talk to the kernel the server started.
+REPDYN_JUPYTER_SERVER_LOG names the server's log for the stderr check.
 """
 
 import json
@@ -19,9 +26,12 @@ import shutil
 import tempfile
 import time
 import unittest
+import urllib.request
 from queue import Empty
 
 import jupyter_kernel_test
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import start_new_kernel
 
 KERNEL = os.environ.get("REPDYN_KERNEL_NAME", "repdyn")
@@ -29,6 +39,54 @@ RESULTS = os.environ.get("REPDYN_TEST_OUT")
 
 # Cells take a Go build each: allow more than the library's 15 s default.
 jupyter_kernel_test.TIMEOUT = 60
+
+SERVER = os.environ.get("REPDYN_JUPYTER_SERVER", "").rstrip("/")
+TOKEN = os.environ.get("REPDYN_JUPYTER_TOKEN", "")
+RUNTIME = os.environ.get("REPDYN_JUPYTER_RUNTIME", "")
+SERVER_LOG = os.environ.get("REPDYN_JUPYTER_SERVER_LOG", "")
+
+
+class ServerKernel:
+    """A kernel started by a running Jupyter server (POST /api/kernels), with
+    the KernelManager methods the tests use, through the server's REST API."""
+
+    def __init__(self, name):
+        self.kernel_spec = KernelSpecManager().get_kernel_spec(name)
+        self.id = self._call("POST", "/api/kernels", {"name": name})["id"]
+        conn = os.path.join(RUNTIME, "kernel-%s.json" % self.id)
+        deadline = time.time() + 30
+        while not os.path.exists(conn):
+            if time.time() > deadline:
+                raise AssertionError("the server wrote no connection file %s" % conn)
+            time.sleep(0.1)
+        self.client = BlockingKernelClient()
+        self.client.load_connection_file(conn)
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    def _call(self, method, path, body=None):
+        req = urllib.request.Request(SERVER + path, method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": "token " + TOKEN,
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            data = r.read()
+        return json.loads(data) if data else None
+
+    def interrupt_kernel(self):
+        self._call("POST", "/api/kernels/%s/interrupt" % self.id)
+
+    def shutdown_kernel(self, now=False, restart=False):
+        self._call("DELETE", "/api/kernels/%s" % self.id)
+
+
+def start_kernel(**kwargs):
+    """(manager, client) of a new kernel: started by the server when
+    REPDYN_JUPYTER_SERVER is set, else by jupyter_client here."""
+    if SERVER:
+        k = ServerKernel(KERNEL)
+        return k, k.client
+    return start_new_kernel(kernel_name=KERNEL, **kwargs)
 
 
 class RepdynKernelTests(jupyter_kernel_test.KernelTests):
@@ -45,6 +103,10 @@ class RepdynKernelTests(jupyter_kernel_test.KernelTests):
          "mime": "image/png"},
     ]
     completion_samples = [{"text": "fmt.Print"}]
+
+    @classmethod
+    def setUpClass(cls):
+        cls.km, cls.kc = start_kernel()
 
     def run_cell(self, code, timeout=120):
         """Executes code; returns (reply, outputs) with outputs the iopub messages."""
@@ -180,6 +242,44 @@ class RepdynKernelTests(jupyter_kernel_test.KernelTests):
         self.assertIn("FINISHED 400", self.stdout(out))
         _record("interrupt_stop_seconds", round(stop_s, 3))
 
+
+class KernelStart(unittest.TestCase):
+    """The kernelspec starts GoNB with no fake error line on stderr and with
+    PATH extended (the kernel's tools and Go first), not replaced."""
+
+    def test_stderr_and_path(self):
+        marker = tempfile.mkdtemp(prefix="repdyn-path-marker-")
+        self.addCleanup(shutil.rmtree, marker, True)
+        env = dict(os.environ, PATH=marker + os.pathsep + os.environ.get("PATH", os.defpath))
+        if SERVER:
+            # The server's PATH is the one this test was started with.
+            marker = os.environ.get("PATH", os.defpath).split(os.pathsep)[0]
+        log_start = os.path.getsize(SERVER_LOG) if SERVER_LOG else 0
+        with tempfile.TemporaryFile(mode="w+") as err:
+            km, kc = start_kernel(env=env, stderr=err)
+            try:
+                out = []
+                reply = kc.execute_interactive('%%\nfmt.Println("PATH=" + os.Getenv("PATH"))', timeout=120,
+                                               output_hook=lambda m: out.append(m))
+                self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+            finally:
+                kc.stop_channels()
+                km.shutdown_kernel(now=True)
+            err.seek(0)
+            stderr = err.read()
+        if SERVER_LOG:
+            with open(SERVER_LOG, errors="replace") as f:
+                f.seek(log_start)
+                stderr += f.read()
+        self.assertNotIn("Error message", stderr, "GoNB's start-up test line reached the server's stderr")
+        text = "".join(m["content"].get("text", "") for m in out if m["msg_type"] == "stream")
+        path = text.split("PATH=", 1)[-1].strip().split(os.pathsep)
+        spec = km.kernel_spec
+        first = spec.env["REPDYN_KERNEL_PATH"].split(os.pathsep)
+        self.assertEqual(path[:len(first)], first, "the kernel's tools and Go come first")
+        self.assertIn(marker, path, "the server's PATH is kept")
+
+
 WARM_CELL = ('import (\n\t"math"\n\t"repdyn/lib/cpuinfo"\n\t"repdyn/notebook/show"\n)\n\n%%\n'
              'r := cpuinfo.Get()\nc := show.NewChart("warm", "x", "y")\n'
              'for i := 0; i < 50; i++ { c.Add("sin", float64(i), math.Sin(float64(i)/5)) }\n'
@@ -211,7 +311,7 @@ class Timing(unittest.TestCase):
 
     def test_timing(self):
         t0 = time.time()
-        km, kc = start_new_kernel(kernel_name=KERNEL)
+        km, kc = start_kernel()
         try:
             start_s = time.time() - t0
             first = self._exec(kc, WARM_CELL)

@@ -66,7 +66,7 @@ func (l *Live) drawLocked() {
 		rich.updateHTML(l.id, "<pre>chart error: "+html.EscapeString(err.Error())+"</pre>")
 		return
 	}
-	rich.updateHTML(l.id, chartImgTag(b, l.Chart.Title))
+	rich.updateHTMLText(l.id, chartImgTag(b, l.Chart.Title), l.Chart.Summary())
 }
 
 // Finish draws the final chart (kept in the saved notebook) and, outside a
@@ -268,7 +268,7 @@ func (p *Progress) htmlLocked() string {
 func (p *Progress) drawLocked() {
 	p.last = time.Now()
 	if notebook() {
-		rich.updateHTML(p.id, p.htmlLocked())
+		rich.updateHTMLText(p.id, p.htmlLocked(), p.textLocked())
 		return
 	}
 	if p.status == "" && time.Since(p.lastText) >= p.TextEvery {

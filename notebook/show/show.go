@@ -10,7 +10,10 @@
 // Outputs of a cell are plain Jupyter MIME bundles (text/html, image/png,
 // text/markdown): no widgets, no JavaScript, so they render the same in
 // JupyterLab, the classic Notebook and headless `jupyter nbconvert --execute`
-// runs, and they are kept in the saved .ipynb.
+// runs, and they are kept in the saved .ipynb. Every bundle also carries
+// text/plain (tables as aligned text, verdicts as lines, the progress bar's
+// state as a line), which is what exports without HTML (nbconvert --to
+// latex, pdf, markdown) keep.
 package show
 
 import (
@@ -20,10 +23,12 @@ import (
 	"html"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
 )
 
 // Out receives the text fallback when not running inside a notebook; nil
@@ -48,10 +53,14 @@ func textf(format string, args ...any) {
 	fmt.Fprintf(w, format, args...)
 }
 
-// sender abstracts gonbui so that tests can capture rich output.
+// sender abstracts gonbui so that tests can capture rich output. html and
+// updateHTML derive the text/plain part from the HTML (PlainText);
+// htmlText and updateHTMLText take it from the caller.
 type sender interface {
 	html(s string)
+	htmlText(s, plain string)
 	updateHTML(id, s string)
+	updateHTMLText(id, s, plain string)
 	markdown(s string)
 	png(b []byte)
 	sync()
@@ -65,11 +74,53 @@ type sender interface {
 // are throttled anyway.
 type gonbSender struct{}
 
-func (gonbSender) html(s string)           { gonbui.DisplayHTML(s); gonbui.Sync() }
-func (gonbSender) updateHTML(id, s string) { gonbui.UpdateHTML(id, s); gonbui.Sync() }
-func (gonbSender) markdown(s string)       { gonbui.DisplayMarkdown(s); gonbui.Sync() }
-func (gonbSender) png(b []byte)            { gonbui.DisplayPNG(b); gonbui.Sync() }
-func (gonbSender) sync()                   { gonbui.Sync() }
+func (g gonbSender) html(s string)                { g.htmlText(s, PlainText(s)) }
+func (g gonbSender) updateHTML(id, s string)      { g.updateHTMLText(id, s, PlainText(s)) }
+func (gonbSender) htmlText(s, plain string)       { send("", protocol.MIMETextHTML, s, plain) }
+func (gonbSender) updateHTMLText(id, s, p string) { send(id, protocol.MIMETextHTML, s, p) }
+func (gonbSender) markdown(s string)              { send("", protocol.MIMETextMarkdown, s, s) }
+func (gonbSender) png(b []byte) {
+	send("", protocol.MIMEImagePNG, b, fmt.Sprintf("[image/png, %d bytes]", len(b)))
+}
+func (gonbSender) sync() { gonbui.Sync() }
+
+// send publishes one display bundle, the rich form beside its text/plain
+// form (a display_data, or an update of display id when id is not empty),
+// and waits for GoNB to have handled it.
+func send(id string, mime protocol.MIMEType, rich any, plain string) {
+	gonbui.SendData(&protocol.DisplayData{
+		Data:      map[protocol.MIMEType]any{mime: rich, protocol.MIMETextPlain: plain},
+		DisplayID: id,
+	})
+	gonbui.Sync()
+}
+
+var (
+	reDrop    = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)>`)
+	reBreak   = regexp.MustCompile(`(?i)<br\s*/?>|</(p|div|tr|li|h[1-6]|table|thead|tbody|pre)>`)
+	reCell    = regexp.MustCompile(`(?i)</t[dh]>`)
+	reTag     = regexp.MustCompile(`<[^>]*>`)
+	reBlank   = regexp.MustCompile(`\n[ \t]*\n(\s*\n)+`)
+	reSpaceNL = regexp.MustCompile(`[ \t]+\n`)
+)
+
+// PlainText is the text/plain form of an HTML fragment: tags removed (line
+// breaks after block elements and table rows, two spaces between cells),
+// entities decoded, <script> and <style> dropped, runs of blank lines
+// collapsed. Images become their alt text in brackets.
+func PlainText(h string) string {
+	h = reDrop.ReplaceAllString(h, "")
+	h = reImgAlt.ReplaceAllString(h, "[$1]")
+	h = reBreak.ReplaceAllString(h, "$0\n")
+	h = reCell.ReplaceAllString(h, "$0  ")
+	h = reTag.ReplaceAllString(h, "")
+	h = html.UnescapeString(h)
+	h = reSpaceNL.ReplaceAllString(h, "\n")
+	h = reBlank.ReplaceAllString(h, "\n\n")
+	return strings.TrimSpace(h)
+}
+
+var reImgAlt = regexp.MustCompile(`(?i)<img\b[^>]*\balt="([^"]*)"[^>]*>`)
 
 var rich sender = gonbSender{}
 
@@ -108,7 +159,7 @@ func PNG(b []byte) {
 // exports reliably).
 func SVG(svg []byte) {
 	if notebook() {
-		rich.html("<div>" + string(svg) + "</div>")
+		rich.htmlText("<div>"+string(svg)+"</div>", fmt.Sprintf("[image/svg+xml, %d bytes]", len(svg)))
 		return
 	}
 	textf("[image/svg+xml, %d bytes]\n", len(svg))
@@ -132,7 +183,7 @@ func imgTag(png []byte, alt string) string {
 // text). Cells are formatted with fmt's %v, float64 with %.4g.
 func Table(headers []string, rows [][]any) {
 	if notebook() {
-		rich.html(TableHTML(headers, rows))
+		rich.htmlText(TableHTML(headers, rows), TableText(headers, rows))
 		return
 	}
 	textf("%s", TableText(headers, rows))

@@ -13,6 +13,7 @@ type capture struct {
 	mds     []string
 	pngs    [][]byte
 	syncs   int
+	plains  []string // text/plain parts given by htmlText and updateHTMLText
 }
 
 func (c *capture) html(s string) { c.htmls = append(c.htmls, s) }

@@ -182,7 +182,7 @@ func (v *Verdicts) Text() string {
 // to stdout and reports whether every check passed.
 func (v *Verdicts) Show() bool {
 	if notebook() {
-		rich.html(v.HTML())
+		rich.htmlText(v.HTML(), v.Text())
 	} else {
 		textf("%s", v.Text())
 	}
