@@ -555,6 +555,7 @@ func TestDockerfile(t *testing.T) {
 		{"RUN", "--no-start", "the installer must not start Jupyter at build time"},
 		{"RUN", "jupyterlab==", "pinned JupyterLab"},
 		{"RUN", "jupyterhub==", "jupyterhub-singleuser for z2jh"},
+		{"RUN", "nbgrader==", "nbgrader for the course (notebooks/course)"},
 		{"RUN", "go${GO_VERSION}", "pinned Go"},
 		{"COPY", "/opt/repdyn", "repository in /opt/repdyn (the kernelspec's --go_work and values.yaml use it)"},
 		{"ENV", "GOTOOLCHAIN=local", "no toolchain downloads at run time"},
