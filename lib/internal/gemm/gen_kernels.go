@@ -90,6 +90,9 @@ func gen(w *bytes.Buffer, k kern) {
 	// ymm has no embedded broadcast: alternate two broadcast registers.
 	bcast := func(row int) int { return nacc + nv + row%2 }
 	label := k.name + "_loop"
+	if !k.zmm {
+		genPackedLoop(w, k, breg, bcast)
+	}
 	fmt.Fprintf(w, "%s:\n", label)
 	for v := 0; v < nv; v++ {
 		p("%s %d(BX), %s", mov, v*k.vecBytes, r(breg(v)))
@@ -134,6 +137,7 @@ func gen(w *bytes.Buffer, k kern) {
 	p("ADDQ R8, BX")
 	p("DECQ CX")
 	p("JNZ %s", label)
+	fmt.Fprintf(w, "%s_done:\n", k.name)
 	// Epilogue: acc *= alpha; if flags&1 { acc += beta*C }; store.
 	p("%s alpha+%d(FP), %s", bc, alphaOff, r(breg(0)))
 	for i := 0; i < nacc; i++ {
@@ -161,6 +165,67 @@ func gen(w *bytes.Buffer, k kern) {
 	}
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// pfInstr is the software prefetch of the AVX2 kernels' unrolled loop.
+var pfInstr = "PREFETCHT0"
+
+// unroll is how many k steps one pass of the AVX2 kernels' packed loop does.
+const unroll = 4
+
+// genPackedLoop writes the AVX2 kernels' fast path for packed operands
+// (rsa = 1, csa = MR, ldb = NR): unroll k steps per pass with every address
+// a displacement from AX, BX and R11, so a pass spends its issue slots on
+// loads and FMAs (the general loop's pointer updates and two-register
+// addresses cost about one uop in four on a 4-wide core). It falls through
+// to the general loop for other strides and for the kc%unroll last steps.
+func genPackedLoop(w *bytes.Buffer, k kern, breg, bcast func(int) int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	es, sfx, bc := 4, "PS", "VBROADCASTSS"
+	if k.f64 {
+		es, sfx, bc = 8, "PD", "VBROADCASTSD"
+	}
+	mov := "VMOVUP" + sfx[1:]
+	r := func(i int) string { return fmt.Sprintf("Y%d", i) }
+	nv := k.nvec
+	// The packed B panel is always NR = 2 vectors wide (the half kernels
+	// read the left half of it).
+	nr := 2 * k.vecBytes / es
+	gen := k.name + "_loop"
+	p("CMPQ R13, $%d", es)
+	p("JNE %s", gen)
+	p("CMPQ R14, $%d", k.mr*es)
+	p("JNE %s", gen)
+	p("CMPQ R8, $%d", nr*es)
+	p("JNE %s", gen)
+	p("CMPQ CX, $%d", unroll)
+	p("JLT %s", gen)
+	p("LEAQ (R12)(R12*2), R10") // 3*pfStride
+	fmt.Fprintf(w, "%s_packed:\n", k.name)
+	pfAddr := []string{"(R11)", "(R11)(R12*1)", "(R11)(R12*2)", "(R11)(R10*1)"}
+	for u := 0; u < unroll; u++ {
+		for v := 0; v < nv; v++ {
+			p("%s %d(BX), %s", mov, u*nr*es+v*k.vecBytes, r(breg(v)))
+		}
+		p("%s %s", pfInstr, pfAddr[u])
+		p("%s 64%s", pfInstr, pfAddr[u])
+		for row := 0; row < k.mr; row++ {
+			br := bcast(row)
+			p("%s %d(AX), %s", bc, (u*k.mr+row)*es, r(br))
+			for v := 0; v < nv; v++ {
+				p("VFMADD231%s %s, %s, %s", sfx, r(breg(v)), r(br), r(nv*row+v))
+			}
+		}
+	}
+	p("ADDQ $%d, AX", unroll*k.mr*es)
+	p("ADDQ $%d, BX", unroll*nr*es)
+	p("LEAQ (R11)(R12*4), R11")
+	p("SUBQ $%d, CX", unroll)
+	p("CMPQ CX, $%d", unroll)
+	p("JGE %s_packed", k.name)
+	p("TESTQ CX, CX")
+	p("JZ %s_done", k.name)
+	p("LEAQ (AX)(R13*4), DI")
 }
 
 // genSkinny writes the 16×16 float32 AVX-512 kernel for products with few
