@@ -224,8 +224,13 @@ func (t *gemmTask[T]) Do(item int) {
 			b = t.b[k0*t.ldb+j0:]
 		}
 		bp := bf.s[:kc*ncp]
-		packB(p.nr, bp, t.transB, kc, nc, b, t.ldb)
 		scratch := bf.s[pa.kc*ncp:]
+		if p.pack != nil && !t.transB && i1-i0 >= p.mr && fusePackB {
+			// The first row panel's kernels pack B as they compute.
+			macroPackedFused(p, pa, blk, i0, i1, b, t.ldb, bp, nc, t.alpha, beta, t.c[i0*t.ldc+j0:], t.ldc, scratch, t.nextB(item, blk))
+			continue
+		}
+		packB(p.nr, bp, t.transB, kc, nc, b, t.ldb)
 		macroPacked(p, pa, blk, i0, i1, bp, nc, t.alpha, beta, t.c[i0*t.ldc+j0:], t.ldc, scratch, t.nextB(item, blk))
 	}
 	putBuf(bf)
@@ -337,6 +342,59 @@ func macroPacked[T Float](p *params[T], pa *PackedA[T], blk, i0, i1 int, bp []T,
 				edgeTile(kern, nr, kc, ap, rsa, csa, b, nr, crow[j:], ldc, rows, cols, alpha, beta, scratch, pfa, pfs)
 			}
 		}
+	}
+}
+
+// fusePackB switches the fused packing of B (params.pack) on the levels
+// that have it; tests run both ways.
+var fusePackB = true
+
+// macroPackedFused is macroPacked for a row-major B (b, ldb, not
+// transposed) that is not packed yet: the first row panel's kernel calls
+// read B in place and write the packed block bp as they go (a partial last
+// column panel is packed first, by packB), the other row panels read bp.
+// rows i1-i0 must be at least MR. The result is bit-identical to packing
+// first: the same products in the same order.
+func macroPackedFused[T Float](p *params[T], pa *PackedA[T], blk, i0, i1 int, b []T, ldb int, bp []T, nc int, alpha, beta T, c []T, ldc int, scratch []T, pf prefetchPlan) {
+	_, kc := pa.KBlock(blk)
+	mr, nr := p.mr, p.nr
+	flags := 0
+	if beta != 0 {
+		flags = 1
+	}
+	es := sizeof[T]()
+	ap, rsa, csa := pa.panel(blk, i0)
+	ncols := ceilDiv(nc, nr)
+	every := 1
+	if pf.chunks > 0 {
+		every = max(1, ceilDiv(i1-i0, mr)*ncols/pf.chunks)
+	}
+	call := 0
+	for j := 0; j < nc; j += nr {
+		cols := min(nr, nc-j)
+		dst := bp[j*kc:]
+		// Prefetch the rows of B the next call reads.
+		pfa, pfs := uintptr(unsafe.Pointer(&b[0]))+uintptr((j+nr)*es), ldb*es
+		if call%every == 0 && call/every < pf.chunks {
+			pfa, pfs = pf.base+uintptr(call/every*128), pf.stride
+		}
+		call++
+		if cols < nr {
+			packB(nr, dst, false, kc, cols, b[j:], ldb)
+			kern, full := p.tileKernel(cols)
+			if cols == full {
+				kern(kc, ap, rsa, csa, &dst[0], nr, &c[j], ldc, alpha, beta, flags, pfa, pfs)
+			} else {
+				edgeTile(kern, nr, kc, ap, rsa, csa, &dst[0], nr, c[j:], ldc, mr, cols, alpha, beta, scratch, pfa, pfs)
+			}
+			continue
+		}
+		p.pack(kc, ap, rsa, csa, &b[j], ldb, &c[j], ldc, alpha, beta, flags, pfa, pfs, &dst[0])
+	}
+	if i0+mr < i1 {
+		pf.chunks -= min(pf.chunks, ceilDiv(call, every))
+		pf.base += uintptr(ceilDiv(call, every) * 128)
+		macroPacked(p, pa, blk, i0+mr, i1, bp, nc, alpha, beta, c[mr*ldc:], ldc, scratch, pf)
 	}
 }
 

@@ -32,11 +32,17 @@ func kernF32AVX2Half(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *f
 //go:noescape
 func kernF64AVX2Half(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, flags int, pf uintptr, pfStride int)
 
+//go:noescape
+func kernF32AVX2Pack(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int, pf uintptr, pfStride int, bp *float32)
+
+//go:noescape
+func kernF64AVX2Pack(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, flags int, pf uintptr, pfStride int, bp *float64)
+
 func initAsmParams() {
-	params32[cpu.AVX512] = params[float32]{cpu.AVX512, 8, 32, 256, 512, kernF32AVX512, kernF32AVX512Half}
-	params64[cpu.AVX512] = params[float64]{cpu.AVX512, 8, 16, 256, 256, kernF64AVX512, kernF64AVX512Half}
-	params32[cpu.AVX2] = params[float32]{cpu.AVX2, 6, 16, 256, 512, kernF32AVX2, kernF32AVX2Half}
-	params64[cpu.AVX2] = params[float64]{cpu.AVX2, 6, 8, 256, 256, kernF64AVX2, kernF64AVX2Half}
+	params32[cpu.AVX512] = params[float32]{cpu.AVX512, 8, 32, 256, 512, kernF32AVX512, kernF32AVX512Half, nil}
+	params64[cpu.AVX512] = params[float64]{cpu.AVX512, 8, 16, 256, 256, kernF64AVX512, kernF64AVX512Half, nil}
+	params32[cpu.AVX2] = params[float32]{cpu.AVX2, 6, 16, 256, 512, kernF32AVX2, kernF32AVX2Half, kernF32AVX2Pack}
+	params64[cpu.AVX2] = params[float64]{cpu.AVX2, 6, 8, 256, 256, kernF64AVX2, kernF64AVX2Half, kernF64AVX2Pack}
 }
 
 // Transposing copies (transpose_amd64.s), AVX.

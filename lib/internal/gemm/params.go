@@ -28,7 +28,15 @@ type params[T Float] struct {
 	// half is an MR×(NR/2) kernel with the same contract (nil if none),
 	// used for a last column panel that is at most half full.
 	half kernelFunc[T]
+	// pack is an MR×NR kernel that reads a row-major B in place (b, ldb)
+	// and also stores the rows it loads into the packed panel bp (nil if
+	// none): the first row panel of a block packs B as it computes.
+	pack packKernelFunc[T]
 }
+
+// packKernelFunc is kernelFunc that also writes the kc×NR panel it reads
+// into bp (row stride NR).
+type packKernelFunc[T Float] func(kc int, a *T, rsa, csa int, b *T, ldb int, c *T, ldc int, alpha, beta T, flags int, pf uintptr, pfStride int, bp *T)
 
 var (
 	params32 [3]params[float32]
@@ -36,8 +44,8 @@ var (
 )
 
 func init() {
-	params32[cpu.Generic] = params[float32]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float32], nil}
-	params64[cpu.Generic] = params[float64]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float64], nil}
+	params32[cpu.Generic] = params[float32]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float32], nil, nil}
+	params64[cpu.Generic] = params[float64]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float64], nil, nil}
 	initAsmParams()
 }
 
