@@ -338,6 +338,8 @@ func macroPacked[T Float](p *params[T], pa *PackedA[T], blk, i0, i1 int, bp []T,
 			kern, full := p.tileKernel(cols)
 			if rows == mr && cols == full {
 				kern(kc, ap, rsa, csa, b, nr, &crow[j], ldc, alpha, beta, flags, pfa, pfs)
+			} else if rk := p.rowKernel(rows, cols); rk != nil && !pa.raw {
+				rk(kc, ap, rsa, csa, b, nr, &crow[j], ldc, alpha, beta, flags, pfa, pfs)
 			} else {
 				edgeTile(kern, nr, kc, ap, rsa, csa, b, nr, crow[j:], ldc, rows, cols, alpha, beta, scratch, pfa, pfs)
 			}

@@ -32,6 +32,9 @@ type params[T Float] struct {
 	// and also stores the rows it loads into the packed panel bp (nil if
 	// none): the first row panel of a block packs B as it computes.
 	pack packKernelFunc[T]
+	// rowk[r] (r < MR) is an r×NR kernel for a partial row panel of packed
+	// A (csa = MR); nil or short: such tiles go through a scratch tile.
+	rowk []kernelFunc[T]
 }
 
 // packKernelFunc is kernelFunc that also writes the kc×NR panel it reads
@@ -44,9 +47,18 @@ var (
 )
 
 func init() {
-	params32[cpu.Generic] = params[float32]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float32], nil, nil}
-	params64[cpu.Generic] = params[float64]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float64], nil, nil}
+	params32[cpu.Generic] = params[float32]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float32], nil, nil, nil}
+	params64[cpu.Generic] = params[float64]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float64], nil, nil, nil}
 	initAsmParams()
+}
+
+// rowKernel returns the kernel for a packed tile of rows×cols (rows < MR)
+// that writes C directly, or nil.
+func (p *params[T]) rowKernel(rows, cols int) kernelFunc[T] {
+	if cols != p.nr || rows >= len(p.rowk) {
+		return nil
+	}
+	return p.rowk[rows]
 }
 
 // paramsFor returns the blocking for level l and element type T. Levels
