@@ -76,6 +76,8 @@ func initAsmParams() {
 	params64[cpu.AVX512] = params[float64]{cpu.AVX512, 8, 16, 256, 256, kernF64AVX512, kernF64AVX512Half, nil, nil}
 	params32[cpu.AVX2] = params[float32]{cpu.AVX2, 6, 16, 256, 512, kernF32AVX2, kernF32AVX2Half, kernF32AVX2Pack, nil}
 	params64[cpu.AVX2] = params[float64]{cpu.AVX2, 6, 8, 256, 256, kernF64AVX2, kernF64AVX2Half, kernF64AVX2Pack, nil}
+	params32[cpu.AVX2].nc = blockCols(cpu.L2, 256, 4, 16, 512)
+	params64[cpu.AVX2].nc = blockCols(cpu.L2, 256, 8, 8, 256)
 	params32[cpu.AVX2].rowk = []kernelFunc[float32]{nil, kernF32AVX2R1, kernF32AVX2R2, kernF32AVX2R3, kernF32AVX2R4, kernF32AVX2R5}
 	params64[cpu.AVX2].rowk = []kernelFunc[float64]{nil, kernF64AVX2R1, kernF64AVX2R2, kernF64AVX2R3, kernF64AVX2R4, kernF64AVX2R5}
 }

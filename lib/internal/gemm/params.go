@@ -52,6 +52,18 @@ func init() {
 	initAsmParams()
 }
 
+// blockCols returns the column block nc for a level whose packed B block
+// (kc×nc elements of es bytes) should take at most half of the L2 cache
+// (l2 bytes, 0 if unknown): at most limit, at least 4 panels of nr, a
+// multiple of nr.
+func blockCols(l2, kc, es, nr, limit int) int {
+	if l2 <= 0 {
+		return limit
+	}
+	nc := l2 / 2 / (kc * es) / nr * nr
+	return min(limit, max(nc, 4*nr))
+}
+
 // rowKernel returns the kernel for a packed tile of rows×cols (rows < MR)
 // that writes C directly, or nil.
 func (p *params[T]) rowKernel(rows, cols int) kernelFunc[T] {
