@@ -24,7 +24,7 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 	pa := packedAPool[T]().Get().(*PackedA[T])
 	p := paramsFor[T](cpu.Selected)
-	if m%p.mr == 0 && ceilDiv(n, p.nr) <= rawAMaxPanels {
+	if (m%p.mr == 0 || len(p.rowk) == p.mr) && ceilDiv(n, p.nr) <= rawAMaxPanels {
 		// Each element of A is used by at most rawAMaxPanels column panels:
 		// read A in place rather than pay a pass to pack it.
 		pa.view(transA, m, k, a, lda)
@@ -92,7 +92,7 @@ func GemmPackedAThreads[T Float](pa *PackedA[T], transB bool, n int, alpha T, b 
 	t.pa, t.transB, t.n = pa, transB, n
 	t.alpha, t.beta = alpha, beta
 	t.b, t.ldb, t.c, t.ldc = b, ldb, c, ldc
-	panelsM := pa.mp / p.mr
+	panelsM := ceilDiv(pa.mp, p.mr)
 	t.direct = !transB && panelsM <= directMaxPanels
 	t.skinny = nil
 	if !transB && !pa.raw && p.mr == 8 && m%16 == 0 && m <= skinnyMaxM {
@@ -338,10 +338,10 @@ func macroPacked[T Float](p *params[T], pa *PackedA[T], blk, i0, i1 int, bp []T,
 			kern, full := p.tileKernel(cols)
 			if rows == mr && cols == full {
 				kern(kc, ap, rsa, csa, b, nr, &crow[j], ldc, alpha, beta, flags, pfa, pfs)
-			} else if rk := p.rowKernel(rows, cols); rk != nil && !pa.raw {
+			} else if rk := p.rowKernel(rows, cols); rk != nil {
 				rk(kc, ap, rsa, csa, b, nr, &crow[j], ldc, alpha, beta, flags, pfa, pfs)
 			} else {
-				edgeTile(kern, nr, kc, ap, rsa, csa, b, nr, crow[j:], ldc, rows, cols, alpha, beta, scratch, pfa, pfs)
+				edgeTile(p.edgeKernel(kern, rows), nr, kc, ap, rsa, csa, b, nr, crow[j:], ldc, rows, cols, alpha, beta, scratch, pfa, pfs)
 			}
 		}
 	}
@@ -427,7 +427,7 @@ func macroDirect[T Float](p *params[T], pa *PackedA[T], blk, i0, i1 int, b []T, 
 			if rows == mr && cols == full {
 				kern(kc, ap, rsa, csa, bptr, ldbk, &cp[0], ldc, alpha, beta, flags, pfa, pfs)
 			} else {
-				edgeTile(kern, nr, kc, ap, rsa, csa, bptr, ldbk, cp, ldc, rows, cols, alpha, beta, scratch, pfa, pfs)
+				edgeTile(p.edgeKernel(kern, rows), nr, kc, ap, rsa, csa, bptr, ldbk, cp, ldc, rows, cols, alpha, beta, scratch, pfa, pfs)
 			}
 		}
 	}

@@ -32,8 +32,10 @@ type params[T Float] struct {
 	// and also stores the rows it loads into the packed panel bp (nil if
 	// none): the first row panel of a block packs B as it computes.
 	pack packKernelFunc[T]
-	// rowk[r] (r < MR) is an r×NR kernel for a partial row panel of packed
-	// A (csa = MR); nil or short: such tiles go through a scratch tile.
+	// rowk[r] (0 < r < MR) is an r×NR kernel for a partial row panel of A
+	// (packed, csa = MR, or read in place); empty: such tiles go through
+	// the MR×NR kernel and a scratch tile, and A is read in place only
+	// when M is a multiple of MR.
 	rowk []kernelFunc[T]
 }
 
@@ -71,6 +73,16 @@ func (p *params[T]) rowKernel(rows, cols int) kernelFunc[T] {
 		return nil
 	}
 	return p.rowk[rows]
+}
+
+// edgeKernel returns the kernel for a tile of rows < MR through the scratch
+// tile: the row kernel where the level has one (it reads only those rows of
+// A, so an A read in place may end there), else kern.
+func (p *params[T]) edgeKernel(kern kernelFunc[T], rows int) kernelFunc[T] {
+	if rows < len(p.rowk) {
+		return p.rowk[rows]
+	}
+	return kern
 }
 
 // paramsFor returns the blocking for level l and element type T. Levels
