@@ -24,7 +24,7 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 	pa := packedAPool[T]().Get().(*PackedA[T])
 	p := paramsFor[T](cpu.Selected)
-	if (m%p.mr == 0 || len(p.rowk) == p.mr) && ceilDiv(n, p.nr) <= rawAMaxPanels {
+	if !p.packedA && (m%p.mr == 0 || len(p.rowk) == p.mr) && ceilDiv(n, p.nr) <= rawAMaxPanels {
 		// Each element of A is used by at most rawAMaxPanels column panels:
 		// read A in place rather than pay a pass to pack it.
 		pa.view(transA, m, k, a, lda)

@@ -72,10 +72,10 @@ func kernF64AVX2R4(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *flo
 func kernF64AVX2R5(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, flags int, pf uintptr, pfStride int)
 
 func initAsmParams() {
-	params32[cpu.AVX512] = params[float32]{cpu.AVX512, 8, 32, 256, 512, kernF32AVX512, kernF32AVX512Half, nil, nil}
-	params64[cpu.AVX512] = params[float64]{cpu.AVX512, 8, 16, 256, 256, kernF64AVX512, kernF64AVX512Half, nil, nil}
-	params32[cpu.AVX2] = params[float32]{cpu.AVX2, 6, 16, 256, 512, kernF32AVX2, kernF32AVX2Half, kernF32AVX2Pack, nil}
-	params64[cpu.AVX2] = params[float64]{cpu.AVX2, 6, 8, 256, 256, kernF64AVX2, kernF64AVX2Half, kernF64AVX2Pack, nil}
+	params32[cpu.AVX512] = params[float32]{cpu.AVX512, 8, 32, 256, 512, kernF32AVX512, kernF32AVX512Half, nil, nil, false}
+	params64[cpu.AVX512] = params[float64]{cpu.AVX512, 8, 16, 256, 256, kernF64AVX512, kernF64AVX512Half, nil, nil, false}
+	params32[cpu.AVX2] = params[float32]{cpu.AVX2, 6, 16, 256, 512, kernF32AVX2, kernF32AVX2Half, kernF32AVX2Pack, nil, false}
+	params64[cpu.AVX2] = params[float64]{cpu.AVX2, 6, 8, 256, 256, kernF64AVX2, kernF64AVX2Half, kernF64AVX2Pack, nil, false}
 	params32[cpu.AVX2].nc = blockCols(cpu.L2, 256, 4, 16, 512)
 	params64[cpu.AVX2].nc = blockCols(cpu.L2, 256, 8, 8, 256)
 	params32[cpu.AVX2].rowk = []kernelFunc[float32]{nil, kernF32AVX2R1, kernF32AVX2R2, kernF32AVX2R3, kernF32AVX2R4, kernF32AVX2R5}

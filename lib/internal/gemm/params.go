@@ -37,6 +37,9 @@ type params[T Float] struct {
 	// the MR×NR kernel and a scratch tile, and A is read in place only
 	// when M is a multiple of MR.
 	rowk []kernelFunc[T]
+	// packedA: the kernels read only packed A panels (rsa = 1, csa = MR),
+	// so Gemm never reads A in place.
+	packedA bool
 }
 
 // packKernelFunc is kernelFunc that also writes the kc×NR panel it reads
@@ -44,13 +47,13 @@ type params[T Float] struct {
 type packKernelFunc[T Float] func(kc int, a *T, rsa, csa int, b *T, ldb int, c *T, ldc int, alpha, beta T, flags int, pf uintptr, pfStride int, bp *T)
 
 var (
-	params32 [3]params[float32]
-	params64 [3]params[float64]
+	params32 [cpu.NumLevels]params[float32]
+	params64 [cpu.NumLevels]params[float64]
 )
 
 func init() {
-	params32[cpu.Generic] = params[float32]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float32], nil, nil, nil}
-	params64[cpu.Generic] = params[float64]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float64], nil, nil, nil}
+	params32[cpu.Generic] = params[float32]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float32], nil, nil, nil, false}
+	params64[cpu.Generic] = params[float64]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float64], nil, nil, nil, false}
 	initAsmParams()
 }
 
