@@ -116,7 +116,7 @@ func gen(w *bytes.Buffer, k kern) {
 	// ymm has no embedded broadcast: alternate two broadcast registers.
 	bcast := func(row int) int { return nacc + nv + row%2 }
 	label := k.name + "_loop"
-	if !k.zmm && !k.packOut {
+	if !k.zmm {
 		genPackedLoop(w, k, breg, bcast)
 	}
 	fmt.Fprintf(w, "%s:\n", label)
@@ -232,16 +232,35 @@ func genPackedLoop(w *bytes.Buffer, k kern, breg, bcast func(int) int) {
 	p("JNE %s", gen)
 	p("CMPQ R14, $%d", k.mr*es)
 	p("JNE %s", gen)
-	p("CMPQ R8, $%d", nr*es)
-	p("JNE %s", gen)
+	if !k.packOut {
+		p("CMPQ R8, $%d", nr*es)
+		p("JNE %s", gen)
+	}
 	p("CMPQ CX, $%d", unroll)
 	p("JLT %s", gen)
-	p("LEAQ (R12)(R12*2), R10") // 3*pfStride
+	// B row u of a pass: packed, at u*NR elements from BX; in place (packOut),
+	// at BX + u*ldb, with SI = 3*ldb. 3*pfStride is in R10, or in DI when R10
+	// holds the packed destination.
+	bAddr := func(u, off int) string { return fmt.Sprintf("%d(BX)", u*nr*es+off) }
+	pf3 := "R10"
+	if k.packOut {
+		p("LEAQ (R8)(R8*2), SI")
+		bAddr = func(u, off int) string {
+			return fmt.Sprintf("%d%s", off, []string{"(BX)", "(BX)(R8*1)", "(BX)(R8*2)", "(BX)(SI*1)"}[u])
+		}
+		pf3 = "DI"
+	}
+	p("LEAQ (R12)(R12*2), %s", pf3) // 3*pfStride
 	fmt.Fprintf(w, "%s_packed:\n", k.name)
-	pfAddr := []string{"(R11)", "(R11)(R12*1)", "(R11)(R12*2)", "(R11)(R10*1)"}
+	pfAddr := []string{"(R11)", "(R11)(R12*1)", "(R11)(R12*2)", "(R11)(" + pf3 + "*1)"}
 	for u := 0; u < unroll; u++ {
 		for v := 0; v < nv; v++ {
-			p("%s %d(BX), %s", mov, u*nr*es+v*k.vecBytes, r(breg(v)))
+			p("%s %s, %s", mov, bAddr(u, v*k.vecBytes), r(breg(v)))
+		}
+		if k.packOut {
+			for v := 0; v < nv; v++ {
+				p("%s %s, %d(R10)", mov, r(breg(v)), u*nr*es+v*k.vecBytes)
+			}
 		}
 		p("%s %s", pfInstr, pfAddr[u])
 		p("%s 64%s", pfInstr, pfAddr[u])
@@ -254,13 +273,19 @@ func genPackedLoop(w *bytes.Buffer, k kern, breg, bcast func(int) int) {
 		}
 	}
 	p("ADDQ $%d, AX", unroll*k.mr*es)
-	p("ADDQ $%d, BX", unroll*nr*es)
+	if k.packOut {
+		p("LEAQ (BX)(R8*4), BX")
+		p("ADDQ $%d, R10", unroll*nr*es)
+	} else {
+		p("ADDQ $%d, BX", unroll*nr*es)
+	}
 	p("LEAQ (R11)(R12*4), R11")
 	p("SUBQ $%d, CX", unroll)
 	p("CMPQ CX, $%d", unroll)
 	p("JGE %s_packed", k.name)
 	p("TESTQ CX, CX")
 	p("JZ %s_done", k.name)
+	p("LEAQ (R13)(R13*2), SI")
 	p("LEAQ (AX)(R13*4), DI")
 }
 
