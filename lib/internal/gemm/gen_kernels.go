@@ -119,6 +119,9 @@ func gen(w *bytes.Buffer, k kern) {
 	if !k.zmm {
 		genPackedLoop(w, k, breg, bcast)
 	}
+	// Align the loop so its speed does not depend on where the linker
+	// puts the function (a 3-5% swing measured on the AVX-512 kernels).
+	p("PCALIGN $64")
 	fmt.Fprintf(w, "%s:\n", label)
 	for v := 0; v < nv; v++ {
 		p("%s %d(BX), %s", mov, v*k.vecBytes, r(breg(v)))
@@ -251,6 +254,7 @@ func genPackedLoop(w *bytes.Buffer, k kern, breg, bcast func(int) int) {
 		pf3 = "DI"
 	}
 	p("LEAQ (R12)(R12*2), %s", pf3) // 3*pfStride
+	p("PCALIGN $64")
 	fmt.Fprintf(w, "%s_packed:\n", k.name)
 	pfAddr := []string{"(R11)", "(R11)(R12*1)", "(R11)(R12*2)", "(R11)(" + pf3 + "*1)"}
 	for u := 0; u < unroll; u++ {
