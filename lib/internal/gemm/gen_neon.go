@@ -1,7 +1,8 @@
 //go:build ignore
 
 // gen_neon writes kernel_arm64.s: the arm64 Advanced SIMD (NEON)
-// micro-kernels. Run with `go generate` in lib/internal/gemm.
+// micro-kernels. Run with `go run gen_neon.go` (or `GOARCH=arm64 go
+// generate`) in lib/internal/gemm.
 //
 // Tile: 8 rows × 3 vectors (8×12 float32, 8×6 float64): 24 accumulators
 // V0-V23, the B row in V24-V26, A broadcasts (LD1R, post-incremented along
