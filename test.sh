@@ -48,6 +48,19 @@ step "go test -tags noasm (portable Go path at build time)"
 go vet -tags noasm ./lib/...
 go test -count=1 -tags noasm ./lib/...
 
+step "arm64: kernel tests cross-compiled (GOARCH=arm64) and run under qemu-user (NEON GEMM, Go twins)"
+if command -v qemu-aarch64-static >/dev/null; then
+  GOARCH=arm64 go vet ./lib/...
+  arm=$(mktemp -d)
+  for p in lib/internal/gemm lib/internal/vec lib/conv; do
+    GOARCH=arm64 go test -c -o "$arm/$(basename $p).test" "./$p"
+    (cd "$p" && qemu-aarch64-static "$arm/$(basename $p).test" -test.short)
+  done
+  rm -rf "$arm"
+else
+  echo "skipped: qemu-aarch64-static not found (apt-get install qemu-user-static)"
+fi
+
 if [ "$quick" = 1 ]; then echo; echo "quick tests passed"; exit 0; fi
 
 for m in $modules; do

@@ -9,6 +9,8 @@ package cpu
 
 import (
 	"os"
+	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/cpu"
@@ -24,7 +26,12 @@ const (
 	AVX2
 	// AVX512 means AVX-512 F, DQ, BW and VL (512-bit registers, 32 of them).
 	AVX512
+	// NEON means arm64 Advanced SIMD (128-bit registers, 32 of them).
+	NEON
 )
+
+// NumLevels bounds the Level values (for tables indexed by level).
+const NumLevels = int(NEON) + 1
 
 func (l Level) String() string {
 	switch l {
@@ -32,6 +39,8 @@ func (l Level) String() string {
 		return "avx2+fma"
 	case AVX512:
 		return "avx512"
+	case NEON:
+		return "neon"
 	}
 	return "generic"
 }
@@ -39,6 +48,7 @@ func (l Level) String() string {
 // Features reports what the hardware offers, whatever the switch says.
 type Features struct {
 	AVX2, FMA, AVX512F, AVX512DQ, AVX512BW, AVX512VL bool
+	ASIMD                                            bool // arm64 Advanced SIMD
 }
 
 var (
@@ -59,6 +69,7 @@ func init() {
 		AVX2: cpu.X86.HasAVX2, FMA: cpu.X86.HasFMA,
 		AVX512F: cpu.X86.HasAVX512F, AVX512DQ: cpu.X86.HasAVX512DQ,
 		AVX512BW: cpu.X86.HasAVX512BW, AVX512VL: cpu.X86.HasAVX512VL,
+		ASIMD: cpu.ARM64.HasASIMD,
 	}
 	Best = Generic
 	if asmBuilt {
@@ -68,16 +79,19 @@ func init() {
 		if Best == AVX2 && Hardware.AVX512F && Hardware.AVX512DQ && Hardware.AVX512BW && Hardware.AVX512VL {
 			Best = AVX512
 		}
+		if runtime.GOARCH == "arm64" && Hardware.ASIMD {
+			Best = NEON
+		}
 	}
 	Selected = Best
 	switch {
 	case !asmBuilt:
-		NoAsmReason = "built without assembly (noasm tag or non-amd64)"
+		NoAsmReason = "built without assembly (noasm tag, or neither amd64 nor arm64)"
 	case envNoAsm(os.Getenv("REPDYN_NOASM")):
 		Selected = Generic
 		NoAsmReason = "REPDYN_NOASM is set"
 	default:
-		if v := strings.ToLower(os.Getenv("REPDYN_CPU")); v == "avx2" && Best >= AVX2 {
+		if v := strings.ToLower(os.Getenv("REPDYN_CPU")); v == "avx2" && (Best == AVX2 || Best == AVX512) {
 			Selected = AVX2
 		}
 	}
@@ -95,13 +109,13 @@ func envNoAsm(v string) bool {
 func HasAVX512() bool { return Selected == AVX512 }
 
 // HasAVX2 reports whether at least the AVX2+FMA kernels are selected.
-func HasAVX2() bool { return Selected >= AVX2 }
+func HasAVX2() bool { return Selected == AVX2 || Selected == AVX512 }
 
 // Set overrides the selected level (tests use it to run every path in one
 // process). It panics if the hardware or the build cannot run l.
 // It is not safe to call while kernels run on other goroutines.
 func Set(l Level) {
-	if l > Best {
+	if !slices.Contains(Levels(), l) {
 		panic("cpu: level " + l.String() + " is not available on this machine/build (best: " + Best.String() + ")")
 	}
 	Selected = l
@@ -109,6 +123,9 @@ func Set(l Level) {
 
 // Levels lists every level this machine and build can run, lowest first.
 func Levels() []Level {
+	if Best == NEON {
+		return []Level{Generic, NEON}
+	}
 	var ls []Level
 	for l := Generic; l <= Best; l++ {
 		ls = append(ls, l)

@@ -24,7 +24,7 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	}
 	pa := packedAPool[T]().Get().(*PackedA[T])
 	p := paramsFor[T](cpu.Selected)
-	if m%p.mr == 0 && ceilDiv(n, p.nr) <= rawAMaxPanels {
+	if !p.packedA && (m%p.mr == 0 || len(p.rowk) == p.mr) && ceilDiv(n, p.nr) <= rawAMaxPanels {
 		// Each element of A is used by at most rawAMaxPanels column panels:
 		// read A in place rather than pay a pass to pack it.
 		pa.view(transA, m, k, a, lda)
@@ -92,7 +92,7 @@ func GemmPackedAThreads[T Float](pa *PackedA[T], transB bool, n int, alpha T, b 
 	t.pa, t.transB, t.n = pa, transB, n
 	t.alpha, t.beta = alpha, beta
 	t.b, t.ldb, t.c, t.ldc = b, ldb, c, ldc
-	panelsM := pa.mp / p.mr
+	panelsM := ceilDiv(pa.mp, p.mr)
 	t.direct = !transB && panelsM <= directMaxPanels
 	t.skinny = nil
 	if !transB && !pa.raw && p.mr == 8 && m%16 == 0 && m <= skinnyMaxM {
@@ -224,8 +224,13 @@ func (t *gemmTask[T]) Do(item int) {
 			b = t.b[k0*t.ldb+j0:]
 		}
 		bp := bf.s[:kc*ncp]
-		packB(p.nr, bp, t.transB, kc, nc, b, t.ldb)
 		scratch := bf.s[pa.kc*ncp:]
+		if p.pack != nil && !t.transB && i1-i0 >= p.mr && fusePackB {
+			// The first row panel's kernels pack B as they compute.
+			macroPackedFused(p, pa, blk, i0, i1, b, t.ldb, bp, nc, t.alpha, beta, t.c[i0*t.ldc+j0:], t.ldc, scratch, t.nextB(item, blk))
+			continue
+		}
+		packB(p.nr, bp, t.transB, kc, nc, b, t.ldb)
 		macroPacked(p, pa, blk, i0, i1, bp, nc, t.alpha, beta, t.c[i0*t.ldc+j0:], t.ldc, scratch, t.nextB(item, blk))
 	}
 	putBuf(bf)
@@ -333,10 +338,65 @@ func macroPacked[T Float](p *params[T], pa *PackedA[T], blk, i0, i1 int, bp []T,
 			kern, full := p.tileKernel(cols)
 			if rows == mr && cols == full {
 				kern(kc, ap, rsa, csa, b, nr, &crow[j], ldc, alpha, beta, flags, pfa, pfs)
+			} else if rk := p.rowKernel(rows, cols); rk != nil {
+				rk(kc, ap, rsa, csa, b, nr, &crow[j], ldc, alpha, beta, flags, pfa, pfs)
 			} else {
-				edgeTile(kern, nr, kc, ap, rsa, csa, b, nr, crow[j:], ldc, rows, cols, alpha, beta, scratch, pfa, pfs)
+				edgeTile(p.edgeKernel(kern, rows), nr, kc, ap, rsa, csa, b, nr, crow[j:], ldc, rows, cols, alpha, beta, scratch, pfa, pfs)
 			}
 		}
+	}
+}
+
+// fusePackB switches the fused packing of B (params.pack) on the levels
+// that have it; tests run both ways.
+var fusePackB = true
+
+// macroPackedFused is macroPacked for a row-major B (b, ldb, not
+// transposed) that is not packed yet: the first row panel's kernel calls
+// read B in place and write the packed block bp as they go (a partial last
+// column panel is packed first, by packB), the other row panels read bp.
+// rows i1-i0 must be at least MR. The result is bit-identical to packing
+// first: the same products in the same order.
+func macroPackedFused[T Float](p *params[T], pa *PackedA[T], blk, i0, i1 int, b []T, ldb int, bp []T, nc int, alpha, beta T, c []T, ldc int, scratch []T, pf prefetchPlan) {
+	_, kc := pa.KBlock(blk)
+	mr, nr := p.mr, p.nr
+	flags := 0
+	if beta != 0 {
+		flags = 1
+	}
+	es := sizeof[T]()
+	ap, rsa, csa := pa.panel(blk, i0)
+	ncols := ceilDiv(nc, nr)
+	every := 1
+	if pf.chunks > 0 {
+		every = max(1, ceilDiv(i1-i0, mr)*ncols/pf.chunks)
+	}
+	call := 0
+	for j := 0; j < nc; j += nr {
+		cols := min(nr, nc-j)
+		dst := bp[j*kc:]
+		// Prefetch the rows of B the next call reads.
+		pfa, pfs := uintptr(unsafe.Pointer(&b[0]))+uintptr((j+nr)*es), ldb*es
+		if call%every == 0 && call/every < pf.chunks {
+			pfa, pfs = pf.base+uintptr(call/every*128), pf.stride
+		}
+		call++
+		if cols < nr {
+			packB(nr, dst, false, kc, cols, b[j:], ldb)
+			kern, full := p.tileKernel(cols)
+			if cols == full {
+				kern(kc, ap, rsa, csa, &dst[0], nr, &c[j], ldc, alpha, beta, flags, pfa, pfs)
+			} else {
+				edgeTile(kern, nr, kc, ap, rsa, csa, &dst[0], nr, c[j:], ldc, mr, cols, alpha, beta, scratch, pfa, pfs)
+			}
+			continue
+		}
+		p.pack(kc, ap, rsa, csa, &b[j], ldb, &c[j], ldc, alpha, beta, flags, pfa, pfs, &dst[0])
+	}
+	if i0+mr < i1 {
+		pf.chunks -= min(pf.chunks, ceilDiv(call, every))
+		pf.base += uintptr(ceilDiv(call, every) * 128)
+		macroPacked(p, pa, blk, i0+mr, i1, bp, nc, alpha, beta, c[mr*ldc:], ldc, scratch, pf)
 	}
 }
 
@@ -367,7 +427,7 @@ func macroDirect[T Float](p *params[T], pa *PackedA[T], blk, i0, i1 int, b []T, 
 			if rows == mr && cols == full {
 				kern(kc, ap, rsa, csa, bptr, ldbk, &cp[0], ldc, alpha, beta, flags, pfa, pfs)
 			} else {
-				edgeTile(kern, nr, kc, ap, rsa, csa, bptr, ldbk, cp, ldc, rows, cols, alpha, beta, scratch, pfa, pfs)
+				edgeTile(p.edgeKernel(kern, rows), nr, kc, ap, rsa, csa, bptr, ldbk, cp, ldc, rows, cols, alpha, beta, scratch, pfa, pfs)
 			}
 		}
 	}

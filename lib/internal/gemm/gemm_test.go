@@ -180,6 +180,31 @@ func TestDirectB(t *testing.T) {
 }
 func TestSweepFloat64(t *testing.T) { forEachLevel(t, testSweep[float64]) }
 
+// TestUnfusedPackB runs the sweep with B packed in its own pass on the
+// levels whose kernels otherwise pack it as they compute (params.pack), and
+// checks that both ways give bit-identical results.
+func TestUnfusedPackB(t *testing.T) {
+	defer func(f bool) { fusePackB = f }(fusePackB)
+	fusePackB = false
+	forEachLevel(t, testSweep[float32])
+	forEachLevel(t, testLarge[float64])
+	forEachLevel(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(5, 6))
+		for _, s := range [][3]int{{16, 1100, 300}, {64, 530, 700}, {13, 77, 600}} {
+			p := newProblem[float32](r, false, false, s[0], s[1], s[2], 1, 1.5, 0.5)
+			fusePackB = false
+			want := p.run()
+			fusePackB = true
+			got := p.run()
+			for i := range got {
+				if got[i] != want[i] && !(isNaN(got[i]) && isNaN(want[i])) {
+					t.Fatalf("%s: fused packing C[%d] = %v, unfused %v", p, i, got[i], want[i])
+				}
+			}
+		}
+	})
+}
+
 func testLarge[T Float](t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	shapes := [][3]int{{300, 257, 513}, {16, 1100, 300}, {70, 530, 700}}

@@ -32,11 +32,54 @@ func kernF32AVX2Half(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *f
 //go:noescape
 func kernF64AVX2Half(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, flags int, pf uintptr, pfStride int)
 
+//go:noescape
+func kernF32AVX2Pack(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int, pf uintptr, pfStride int, bp *float32)
+
+//go:noescape
+func kernF64AVX2Pack(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, flags int, pf uintptr, pfStride int, bp *float64)
+
+// Kernels for the last, partial row panel of packed A on AVX2 (rows 1-5 of
+// a 6-row panel): no scratch tile and no FMAs on padding rows.
+
+//go:noescape
+func kernF32AVX2R1(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int, pf uintptr, pfStride int)
+
+//go:noescape
+func kernF32AVX2R2(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int, pf uintptr, pfStride int)
+
+//go:noescape
+func kernF32AVX2R3(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int, pf uintptr, pfStride int)
+
+//go:noescape
+func kernF32AVX2R4(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int, pf uintptr, pfStride int)
+
+//go:noescape
+func kernF32AVX2R5(kc int, a *float32, rsa, csa int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, flags int, pf uintptr, pfStride int)
+
+//go:noescape
+func kernF64AVX2R1(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, flags int, pf uintptr, pfStride int)
+
+//go:noescape
+func kernF64AVX2R2(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, flags int, pf uintptr, pfStride int)
+
+//go:noescape
+func kernF64AVX2R3(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, flags int, pf uintptr, pfStride int)
+
+//go:noescape
+func kernF64AVX2R4(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, flags int, pf uintptr, pfStride int)
+
+//go:noescape
+func kernF64AVX2R5(kc int, a *float64, rsa, csa int, b *float64, ldb int, c *float64, ldc int, alpha, beta float64, flags int, pf uintptr, pfStride int)
+
 func initAsmParams() {
-	params32[cpu.AVX512] = params[float32]{cpu.AVX512, 8, 32, 256, 512, kernF32AVX512, kernF32AVX512Half}
-	params64[cpu.AVX512] = params[float64]{cpu.AVX512, 8, 16, 256, 256, kernF64AVX512, kernF64AVX512Half}
-	params32[cpu.AVX2] = params[float32]{cpu.AVX2, 6, 16, 256, 512, kernF32AVX2, kernF32AVX2Half}
-	params64[cpu.AVX2] = params[float64]{cpu.AVX2, 6, 8, 256, 256, kernF64AVX2, kernF64AVX2Half}
+	params32[cpu.AVX512] = params[float32]{cpu.AVX512, 8, 32, 256, 512, kernF32AVX512, kernF32AVX512Half, nil, nil, false}
+	params64[cpu.AVX512] = params[float64]{cpu.AVX512, 8, 16, 256, 256, kernF64AVX512, kernF64AVX512Half, nil, nil, false}
+	params32[cpu.AVX2] = params[float32]{cpu.AVX2, 6, 16, 256, 512, kernF32AVX2, kernF32AVX2Half, kernF32AVX2Pack, nil, false}
+	params64[cpu.AVX2] = params[float64]{cpu.AVX2, 6, 8, 256, 256, kernF64AVX2, kernF64AVX2Half, kernF64AVX2Pack, nil, false}
+	params32[cpu.AVX2].nc = blockCols(cpu.L2, 256, 4, 16, 512)
+	params64[cpu.AVX2].nc = blockCols(cpu.L2, 256, 8, 8, 256)
+	params32[cpu.AVX2].rowk = []kernelFunc[float32]{nil, kernF32AVX2R1, kernF32AVX2R2, kernF32AVX2R3, kernF32AVX2R4, kernF32AVX2R5}
+	params64[cpu.AVX2].rowk = []kernelFunc[float64]{nil, kernF64AVX2R1, kernF64AVX2R2, kernF64AVX2R3, kernF64AVX2R4, kernF64AVX2R5}
 }
 
 // Transposing copies (transpose_amd64.s), AVX.

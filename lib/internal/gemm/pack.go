@@ -104,7 +104,8 @@ func (pa *PackedA[T]) panel(blk, i int) (a *T, rsa, csa int) {
 	return &pa.data[k0*pa.mp+i*kc], 1, pa.p.mr
 }
 
-// view makes pa an unpacked view of op(A) (m×k); m must be a multiple of MR.
+// view makes pa an unpacked view of op(A) (m×k); m must be a multiple of MR
+// unless the level has row kernels for the partial last panel (params.rowk).
 func (pa *PackedA[T]) view(trans bool, m, k int, a []T, lda int) {
 	p := paramsFor[T](cpu.Selected)
 	pa.p, pa.m, pa.k, pa.mp = p, m, k, m

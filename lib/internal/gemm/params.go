@@ -28,17 +28,64 @@ type params[T Float] struct {
 	// half is an MR×(NR/2) kernel with the same contract (nil if none),
 	// used for a last column panel that is at most half full.
 	half kernelFunc[T]
+	// pack is an MR×NR kernel that reads a row-major B in place (b, ldb)
+	// and also stores the rows it loads into the packed panel bp (nil if
+	// none): the first row panel of a block packs B as it computes.
+	pack packKernelFunc[T]
+	// rowk[r] (0 < r < MR) is an r×NR kernel for a partial row panel of A
+	// (packed, csa = MR, or read in place); empty: such tiles go through
+	// the MR×NR kernel and a scratch tile, and A is read in place only
+	// when M is a multiple of MR.
+	rowk []kernelFunc[T]
+	// packedA: the kernels read only packed A panels (rsa = 1, csa = MR),
+	// so Gemm never reads A in place.
+	packedA bool
 }
 
+// packKernelFunc is kernelFunc that also writes the kc×NR panel it reads
+// into bp (row stride NR).
+type packKernelFunc[T Float] func(kc int, a *T, rsa, csa int, b *T, ldb int, c *T, ldc int, alpha, beta T, flags int, pf uintptr, pfStride int, bp *T)
+
 var (
-	params32 [3]params[float32]
-	params64 [3]params[float64]
+	params32 [cpu.NumLevels]params[float32]
+	params64 [cpu.NumLevels]params[float64]
 )
 
 func init() {
-	params32[cpu.Generic] = params[float32]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float32], nil}
-	params64[cpu.Generic] = params[float64]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float64], nil}
+	params32[cpu.Generic] = params[float32]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float32], nil, nil, nil, false}
+	params64[cpu.Generic] = params[float64]{cpu.Generic, 4, 4, 256, 256, kernGo4x4[float64], nil, nil, nil, false}
 	initAsmParams()
+}
+
+// blockCols returns the column block nc for a level whose packed B block
+// (kc×nc elements of es bytes) should take at most half of the L2 cache
+// (l2 bytes, 0 if unknown): at most limit, at least 4 panels of nr, a
+// multiple of nr.
+func blockCols(l2, kc, es, nr, limit int) int {
+	if l2 <= 0 {
+		return limit
+	}
+	nc := l2 / 2 / (kc * es) / nr * nr
+	return min(limit, max(nc, 4*nr))
+}
+
+// rowKernel returns the kernel for a packed tile of rows×cols (rows < MR)
+// that writes C directly, or nil.
+func (p *params[T]) rowKernel(rows, cols int) kernelFunc[T] {
+	if cols != p.nr || rows >= len(p.rowk) {
+		return nil
+	}
+	return p.rowk[rows]
+}
+
+// edgeKernel returns the kernel for a tile of rows < MR through the scratch
+// tile: the row kernel where the level has one (it reads only those rows of
+// A, so an A read in place may end there), else kern.
+func (p *params[T]) edgeKernel(kern kernelFunc[T], rows int) kernelFunc[T] {
+	if rows < len(p.rowk) {
+		return p.rowk[rows]
+	}
+	return kern
 }
 
 // paramsFor returns the blocking for level l and element type T. Levels

@@ -7,7 +7,10 @@
 // LeakyReluBackward, and the block
 // kernels of Sum, Dot, SumSq, SumSqDev, hence the per-channel kernels) also
 // exist as AVX2+FMA and AVX-512 assembly for float32 and float64, generated
-// by asmgen.go; Max/ArgMax and the optimizer steps are Go loops.
+// by asmgen.go; Max/ArgMax and the optimizer steps are Go loops. On arm64
+// Axpy, Scale, Add, Sub and Mul also exist as NEON assembly (neongen.go;
+// bit-identical to the portable versions except Axpy, which is fused);
+// the other kernels run their portable versions there.
 // The level is read from cpu.Selected at each call, so tests can run every
 // path in one process with cpu.Set. Kernels never allocate and never keep
 // their slices.
