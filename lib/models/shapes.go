@@ -152,6 +152,24 @@ func (p *plan) bn(name string, c int) {
 }
 
 // basicBlock mirrors nn.NewBasicBlock.
+// basicStages adds the residual stages layer1, layer2, ... of basic blocks
+// (blocks[s] in stage s, stride 2 at the start of every stage but the first)
+// from in channels and returns the channels of the last stage.
+func (p *plan) basicStages(in int, outs, blocks []int) int {
+	for s, n := range blocks {
+		name, out := fmt.Sprintf("layer%d", s+1), outs[s]
+		for i := 0; i < n; i++ {
+			stride := 1
+			if i == 0 && s > 0 {
+				stride = 2
+			}
+			p.basicBlock(fmt.Sprintf("%s.%d", name, i), in, out, stride)
+			in = out
+		}
+	}
+	return in
+}
+
 func (p *plan) basicBlock(name string, in, out, stride int) {
 	p.conv(name+".conv1", in, out, 3, false)
 	p.bn(name+".bn1", out)
@@ -219,19 +237,7 @@ func resnetPlan(depth int, cifarStem bool, cfg Config) (*plan, error) {
 	}
 	p.conv("conv1", cfg.InChannels, c0, k, false)
 	p.bn("bn1", c0)
-	in := c0
-	for s, n := range blocks {
-		name, out := fmt.Sprintf("layer%d", s+1), outs[s]
-		for i := 0; i < n; i++ {
-			stride := 1
-			if i == 0 && s > 0 {
-				stride = 2
-			}
-			p.basicBlock(fmt.Sprintf("%s.%d", name, i), in, out, stride)
-			in = out
-		}
-	}
-	p.linear("fc", in, cfg.NumClasses, true)
+	p.linear("fc", p.basicStages(c0, outs, blocks), cfg.NumClasses, true)
 	return p.result()
 }
 
@@ -252,19 +258,7 @@ func cifarResNetPlan(depth int, cfg Config) (*plan, error) {
 	}
 	p.conv("conv1", cfg.InChannels, c0, 3, false)
 	p.bn("bn1", c0)
-	in := c0
-	for s := 0; s < 3; s++ {
-		name, out := fmt.Sprintf("layer%d", s+1), outs[s]
-		for i := 0; i < n; i++ {
-			stride := 1
-			if i == 0 && s > 0 {
-				stride = 2
-			}
-			p.basicBlock(fmt.Sprintf("%s.%d", name, i), in, out, stride)
-			in = out
-		}
-	}
-	p.linear("fc", in, cfg.NumClasses, true)
+	p.linear("fc", p.basicStages(c0, outs, []int{n, n, n}), cfg.NumClasses, true)
 	return p.result()
 }
 
